@@ -1,0 +1,40 @@
+# Rasad: the two commands of the README, and a few for engineers.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+export GX_ANALYTICS_ENABLED := False
+
+.PHONY: demo test airflow dashboard lint lock clean
+
+$(STAMP): requirements.lock pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed (set PYTHON=/path/to/python3.11)"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+## demo: set everything up, simulate Ombazar, and monitor the last 7 Tehran days through Airflow
+demo: $(STAMP)
+	$(BIN)/rasad demo
+
+## test: the whole test suite (PostgreSQL, Chromium and SMTP tests included)
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+## airflow: Airflow's own UI (standalone) with Rasad's DAGs on the embedded store
+airflow: $(STAMP)
+	AIRFLOW_HOME=$(CURDIR)/var/airflow AIRFLOW__CORE__DAGS_FOLDER=$(CURDIR)/dags \
+	AIRFLOW__CORE__LOAD_EXAMPLES=False RASAD_VAR_DIR=$(CURDIR)/var $(BIN)/airflow standalone
+
+lint: $(STAMP)
+	$(BIN)/ruff check pipelines dags tests
+
+## lock: re-pin every dependency after changing pyproject.toml
+lock:
+	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^rasad' > requirements.lock
+
+clean:
+	rm -rf var

@@ -1,0 +1,91 @@
+"""
+### ombazar_quality_daily
+
+Monitors one **Tehran calendar day** of the Ombazar marketplace: did what was offered arrive with
+the promised quality, on time, and at a price that is not abnormal?
+
+- The data interval is the day `[D 00:00+03:30, D+1 00:00+03:30)`; every task derives D from it.
+- `extract_and_validate` stages what changed at the source (every version), quarantining bad rows
+  with the failed expectation; `run_checks` reads the marketplace as it stood at the end of D;
+  `update_findings` rebuilds finding episodes; `write_reports` writes one Persian report per province.
+- Every task is idempotent for its day: a re-run leaves the same findings.
+
+Run one day by hand: `airflow dags test ombazar_quality_daily <D+1>T00:00:00+03:30`, or
+`rasad run --date D` without Airflow.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pendulum
+from airflow.sdk import dag, get_current_context, task
+from airflow.timetables.interval import CronDataIntervalTimetable
+
+from pipelines.airflow_glue import notify_engineers
+
+default_args = {
+    "owner": "rasad",
+    "retries": 2,
+    "retry_delay": timedelta(minutes=5),
+    "on_failure_callback": notify_engineers,
+}
+
+
+def _day_and_run():
+    from pipelines.airflow_glue import monitored_day_of, resolve_settings
+
+    context = get_current_context()
+    return resolve_settings(), monitored_day_of(context), f"airflow-{context['run_id']}"
+
+
+@dag(
+    dag_id="ombazar_quality_daily",
+    schedule=CronDataIntervalTimetable("0 0 * * *", timezone="Asia/Tehran"),
+    start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Tehran"),
+    catchup=False,
+    max_active_runs=1,
+    default_args=default_args,
+    tags=["rasad", "ombazar", "quality"],
+    doc_md=__doc__,
+)
+def ombazar_quality_daily():
+    @task
+    def check_reference_fresh() -> str:
+        from pipelines.daily_run import check_reference_fresh as check_fresh
+
+        settings, day, _ = _day_and_run()
+        return check_fresh(settings, day).isoformat()
+
+    @task
+    def extract_and_validate() -> list[dict]:
+        from pipelines.daily_run import extract
+
+        settings, day, run_id = _day_and_run()
+        return extract(settings, day, run_id)
+
+    @task
+    def run_checks() -> dict:
+        from pipelines.daily_run import check
+
+        settings, day, run_id = _day_and_run()
+        return check(settings, day, run_id)
+
+    @task
+    def update_findings() -> dict:
+        from pipelines.daily_run import update_findings as refresh
+
+        settings, day, run_id = _day_and_run()
+        return refresh(settings, day, run_id)
+
+    @task
+    def write_reports() -> list[str]:
+        from pipelines.daily_run import write_reports as write
+
+        settings, day, run_id = _day_and_run()
+        return write(settings, day, run_id)
+
+    check_reference_fresh() >> extract_and_validate() >> run_checks() >> update_findings() >> write_reports()
+
+
+ombazar_quality_daily()

@@ -1,0 +1,85 @@
+"""The one module that knows Airflow: the monitored day of a run, connections, failure alerts.
+
+Everything here imports Airflow lazily, so `pipelines` stays importable without it.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from datetime import date
+from email.message import EmailMessage
+
+from pipelines.monitored_day import day_from_data_interval
+from pipelines.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+CONNECTION_SETTINGS = {"ombazar_source": "source_url", "rasad_store": "store_url"}
+
+
+def monitored_day_of(context) -> date:
+    """The Tehran day a run monitors, from its data interval (never from `ds` or `logical_date`)."""
+    return day_from_data_interval(context["data_interval_start"], context["data_interval_end"])
+
+
+def _connection(conn_id: str):
+    try:
+        from airflow.sdk import BaseHook
+    except ImportError:  # pragma: no cover - older layouts
+        from airflow.hooks.base import BaseHook
+    try:
+        return BaseHook.get_connection(conn_id)
+    except Exception:  # not defined: fall back to RASAD_* settings
+        return None
+
+
+def sqlalchemy_url(conn) -> str:
+    """An Airflow connection as a SQLAlchemy URL (postgres:// becomes postgresql+psycopg://)."""
+    uri = conn.get_uri()
+    for prefix in ("postgres://", "postgresql://"):
+        if uri.startswith(prefix):
+            return "postgresql+psycopg://" + uri[len(prefix) :]
+    return uri
+
+
+def resolve_settings() -> Settings:
+    """Settings for a task: Airflow connections when defined, else the `RASAD_*` environment."""
+    settings = get_settings()
+    overrides = {}
+    for conn_id, field in CONNECTION_SETTINGS.items():
+        conn = _connection(conn_id)
+        if conn is not None:
+            overrides[field] = sqlalchemy_url(conn)
+    return settings.model_copy(update=overrides) if overrides else settings
+
+
+def notify_engineers(context) -> None:
+    """on_failure_callback: log the failure and, where `rasad_smtp` is defined, email the engineers."""
+    ti = context.get("task_instance")
+    dag_id = getattr(ti, "dag_id", "?")
+    task_id = getattr(ti, "task_id", "?")
+    exc = context.get("exception")
+    subject = f"[rasad] {dag_id}.{task_id} failed"
+    body = f"Run {context.get('run_id')} of {dag_id}, task {task_id}, failed: {exc!r}"
+    log.error("%s: %s", subject, body)
+    conn = _connection("rasad_smtp")
+    if conn is None:
+        return
+    extra = conn.extra_dejson or {}
+    recipients = extra.get("to") or extra.get("engineers")
+    if not recipients:
+        log.warning("rasad_smtp has no 'to' in its extra: failure email not sent")
+        return
+    message = EmailMessage()
+    message["Subject"] = subject
+    message["From"] = extra.get("from", conn.login or "rasad@localhost")
+    message["To"] = recipients if isinstance(recipients, str) else ", ".join(recipients)
+    message.set_content(body)
+    try:
+        with smtplib.SMTP(conn.host or "localhost", conn.port or 25, timeout=30) as smtp:
+            if conn.login:
+                smtp.login(conn.login, conn.password or "")
+            smtp.send_message(message)
+    except OSError as err:
+        log.error("failure email not sent: %s", err)

@@ -1,0 +1,50 @@
+"""The checks: each turns the marketplace state of a day into observations of one rule.
+
+An observation says: on day D, rule R holds for entity E (with evidence, severity and the
+rial value at stake). Findings (episodes) are derived from observations in `pipelines.findings`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+OBSERVATION_COLUMNS = [
+    "rule", "entity_type", "entity_id", "seller_id", "offer_id", "severity", "impact_rial", "evidence",
+]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A rule's place in the monitoring: which question it answers and how its episodes behave."""
+
+    name: str
+    check: str  # on_time | quality | price: the three questions of seed section B-12
+    kind: str  # event: observed once, on the day it became true; state: observed every day it holds
+    entity_type: str
+
+
+RULES: dict[str, Rule] = {
+    r.name: r
+    for r in (
+        Rule("late_delivery", "on_time", "event", "delivery"),
+        Rule("overdue_order", "on_time", "state", "order"),
+        Rule("seller_cancellation", "on_time", "event", "delivery"),
+        Rule("quality_defect", "quality", "event", "delivery"),
+        Rule("price_peer_band", "price", "state", "offer"),
+    )
+}
+
+
+def empty_observations() -> pd.DataFrame:
+    """An observation frame with no rows."""
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in OBSERVATION_COLUMNS})
+
+
+def severity_from_impact(impact_rial: pd.Series, critical_rial: int, warning_rial: int) -> pd.Series:
+    """info / warning / critical by the rial value at stake, whole-column."""
+    out = pd.Series("info", index=impact_rial.index, dtype=object)
+    out[impact_rial >= warning_rial] = "warning"
+    out[impact_rial >= critical_rial] = "critical"
+    return out

@@ -1,0 +1,16 @@
+"""The errors a user can cause, which the CLI reports in one line instead of a traceback."""
+
+from __future__ import annotations
+
+from pipelines.daily_run import ReferenceStaleError
+from pipelines.monitored_day import MonitoredDayError
+from pipelines.store import StoreConfigError
+
+from pipelines.contract import ContractError
+
+USER_ERRORS: tuple[type[BaseException], ...] = (
+    StoreConfigError,
+    ReferenceStaleError,
+    MonitoredDayError,
+    ContractError,
+)

@@ -1,0 +1,150 @@
+"""Gather each province's findings of a day from the store and write its Persian report."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import Engine, delete
+
+from pipelines import schema
+from pipelines.checks import RULES
+from pipelines.monitored_day import MonitoredDay
+from pipelines.reports.model import ProvinceReport, ReportFinding
+from pipelines.reports.render import render_province_report
+from pipelines.routing import recipients_on
+from pipelines.settings import Settings
+from pipelines.sqlfiles import store_sql
+from pipelines.state import read_frame
+from pipelines.store import insert_frame
+
+SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
+CHECKS = ("on_time", "quality", "price")
+
+
+def _as_date(value) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
+def findings_of_day(conn, day: date) -> pd.DataFrame:
+    """Every finding listed on `day`, ranked: severity first, then the rial value at stake."""
+    frame = pd.read_sql(
+        store_sql("reports/select_findings_of_day", conn.dialect.name), conn, params={"day": day}
+    )
+    if frame.empty:
+        return frame
+    frame["episode_start_day"] = frame["episode_start_day"].map(_as_date)
+    frame["status"] = frame["episode_start_day"].map(lambda d: "new" if d == day else "ongoing")
+    frame["severity_rank"] = frame["severity"].map(SEVERITY_ORDER)
+    return frame.sort_values(
+        ["severity_rank", "impact_rial", "finding_id"], ascending=[True, False, True]
+    ).reset_index(drop=True)
+
+
+def _daily_counts(conn, day: date) -> pd.DataFrame:
+    counts = pd.read_sql(
+        store_sql("reports/select_observation_counts", conn.dialect.name),
+        conn,
+        params={"first_day": day - timedelta(days=7), "day": day},
+    )
+    if counts.empty:
+        return counts.assign(check=pd.Series(dtype=object))
+    counts["day"] = counts["day"].map(_as_date)
+    counts["check"] = counts["rule"].map(lambda r: RULES[r].check if r in RULES else "other")
+    return counts
+
+
+def build_reports(store: Engine, settings: Settings, day: date) -> list[ProvinceReport]:
+    """One ProvinceReport for each of the provinces, findings of that province only."""
+    monitored = MonitoredDay(day)
+    with store.connect() as conn:
+        recipients = recipients_on(conn, day)
+        findings = findings_of_day(conn, day)
+        counts = _daily_counts(conn, day)
+        resolved = pd.read_sql(
+            store_sql("reports/select_resolved_counts", conn.dialect.name), conn, params={"day": day}
+        )
+        sellers = read_frame(conn, "state/select_sellers_as_of", as_of=monitored.end)
+        offers = read_frame(conn, "state/select_offers_as_of", as_of=monitored.end)
+    seller_names = sellers.set_index("seller_id")["display_name"]
+    offer_titles = offers.set_index("offer_id")["title"]
+    resolved_by_province = (
+        resolved.set_index("province_id")["resolved"] if not resolved.empty else pd.Series()
+    )
+    primary = recipients.primary.set_index("province_id")
+    generated_at = datetime.now(UTC)
+    reports = []
+    for province in recipients.provinces.itertuples(index=False):
+        pid = province.province_id
+        mine = findings[findings["province_id"] == pid] if not findings.empty else findings
+        c = counts[counts["province_id"] == pid] if not counts.empty else counts
+        today = {k: int(c[(c["day"] == day) & (c["check"] == k)]["observed"].sum()) for k in CHECKS}
+        before = c[c["day"] < day]
+        prev = {k: float(before[before["check"] == k]["observed"].sum()) / 7.0 for k in CHECKS}
+        who = primary.loc[pid] if pid in primary.index else None
+        escalated = who is None or bool(who["escalated"])
+        items = [
+            ReportFinding(
+                finding_id=f.finding_id,
+                rule=f.rule,
+                check=f.check_name,
+                severity=f.severity,
+                status=f.status,
+                episode_start_day=f.episode_start_day,
+                seller_id=f.seller_id,
+                seller_name=str(seller_names.get(f.seller_id, f.seller_id)),
+                offer_id=f.offer_id,
+                offer_title=(str(offer_titles.get(f.offer_id)) if f.offer_id in offer_titles.index else None),
+                entity_type=f.entity_type,
+                entity_id=f.entity_id,
+                impact_rial=int(f.impact_rial),
+                evidence=json.loads(f.evidence),
+                dashboard_url=f"{settings.dashboard_base_url}/?finding={f.finding_id}",
+            )
+            for f in mine.itertuples(index=False)
+        ]
+        reports.append(
+            ProvinceReport(
+                province_id=pid,
+                province_name_fa=province.name_fa,
+                day=day,
+                officer_name=None if escalated else who["full_name"],
+                escalated_to=(who["full_name"] if (escalated and who is not None) else None),
+                counts_today=today,
+                counts_prev_7d_avg=prev,
+                new_count=sum(1 for i in items if i.status == "new"),
+                ongoing_count=sum(1 for i in items if i.status == "ongoing"),
+                resolved_count=int(resolved_by_province.get(pid, 0)),
+                findings=items,
+                attention_budget=settings.attention_budget_findings,
+                generated_at=generated_at,
+            )
+        )
+    return reports
+
+
+def write_province_reports(store: Engine, settings: Settings, day: date) -> list[Path]:
+    """Render and write `var/reports/<day>/<province_id>.html` for every province; record them."""
+    out_dir = settings.reports_dir / day.isoformat()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths, rows = [], []
+    for report in build_reports(store, settings, day):
+        path = out_dir / f"{report.province_id}.html"
+        path.write_text(render_province_report(report), encoding="utf-8")
+        paths.append(path)
+        rows.append(
+            {
+                "day": day,
+                "province_id": report.province_id,
+                "path": str(path),
+                "findings_listed": min(len(report.findings), report.attention_budget),
+                "findings_total": len(report.findings),
+                "written_at": report.generated_at,
+            }
+        )
+    with store.begin() as conn:
+        conn.execute(delete(schema.report).where(schema.report.c.day == day))
+        insert_frame(conn, schema.report, pd.DataFrame(rows))
+    return paths

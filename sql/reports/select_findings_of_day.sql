@@ -1,0 +1,12 @@
+-- The findings a province's report for :day lists: events first seen on the day, and state
+-- episodes still observed on the day (new or ongoing). A false_positive verdict suppresses one.
+SELECT f.finding_id, f.rule, f.check_name, f.kind, f.entity_type, f.entity_id, f.episode_start_day,
+       f.last_observed_day, f.resolved_day, f.seller_id, f.offer_id, f.unit_id, f.province_id,
+       f.severity, f.impact_rial, f.evidence, f.routing
+FROM monitoring.finding f
+WHERE ((f.kind = 'event' AND f.episode_start_day = :day)
+    OR (f.kind = 'state' AND f.episode_start_day <= :day AND f.last_observed_day = :day))
+  AND NOT EXISTS (
+        SELECT 1 FROM monitoring.finding_verdict v
+        WHERE v.finding_id = f.finding_id AND v.verdict = 'false_positive'
+  )
