@@ -1,0 +1,204 @@
+"""The message catalogue: every Persian word or sentence an officer reads comes from here.
+
+Keys are dotted English identifiers (`rule.late_delivery`, `report.title`, ...); values are Persian strings
+with `str.format` placeholders. `t(key, **kwargs)` formats a message and turns every digit into a Persian
+digit. An unknown key raises `KeyError`; code that must show something for a key it does not know (a new
+rule, say) uses `label(kind, key)`, which falls back to the raw key.
+
+Format numbers, amounts and dates with `pipelines.persian` before passing them in (t only converts digits;
+it does not add thousands separators).
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+
+from pipelines.persian import to_persian_digits
+
+# The identifiers the pipeline uses; the catalogue must name every one (a test checks this).
+RULES = ("late_delivery", "overdue_order", "seller_cancellation", "quality_defect", "price_peer_band")
+CHECKS = ("on_time", "quality", "price")
+SEVERITIES = ("info", "warning", "critical")
+STATUSES = ("new", "ongoing", "resolved")
+QUALITY_SIGNALS = ("grade_below_promised", "rejected", "returned", "complaint", "low_rating")
+COMPLAINTS = ("not_as_described", "damaged", "wrong_item", "short_quantity", "late", "other")
+GRADES = ("A", "B", "C", "rejected")
+ENTITY_TYPES = ("delivery", "order", "offer", "seller")
+PRICE_SCOPES = ("national", "province")
+
+_MESSAGES: dict[str, str] = {
+    # --- rules (a finding's kind) ---
+    "rule.late_delivery": "تحویل با تأخیر",
+    "rule.overdue_order": "سفارش معوق",
+    "rule.seller_cancellation": "لغو توسط فروشنده",
+    "rule.quality_defect": "کیفیت خلاف وعده",
+    "rule.price_peer_band": "قیمت نامتعارف نسبت به همتایان",
+    # --- checks (the three questions of the seed: on time? quality as promised? abnormal price?) ---
+    "check.on_time": "به‌موقع بودن",
+    "check.quality": "کیفیت",
+    "check.price": "قیمت",
+    # --- severities ---
+    "severity.info": "اطلاع",
+    "severity.warning": "هشدار",
+    "severity.critical": "بحرانی",
+    # --- statuses of a finding's episode ---
+    "status.new": "جدید",
+    "status.ongoing": "ادامه‌دار",
+    "status.resolved": "رفع‌شده",
+    "status.ongoing_since": "ادامه‌دار از {date}",
+    # --- quality signals ---
+    "signal.grade_below_promised": "درجه کیفیت پایین‌تر از وعده",
+    "signal.rejected": "مردود شدن کالا",
+    "signal.returned": "مرجوع شدن کالا",
+    "signal.complaint": "شکایت خریدار",
+    "signal.low_rating": "امتیاز پایین خریدار",
+    # --- complaint reasons ---
+    "complaint.not_as_described": "مغایر با توضیحات",
+    "complaint.damaged": "آسیب‌دیده",
+    "complaint.wrong_item": "کالای اشتباه",
+    "complaint.short_quantity": "کسری مقدار",
+    "complaint.late": "دیر رسیدن",
+    "complaint.other": "سایر",
+    # --- quality grades ---
+    "grade.A": "درجه یک",
+    "grade.B": "درجه دو",
+    "grade.C": "درجه سه",
+    "grade.rejected": "مردود",
+    # --- entities a finding is about ---
+    "entity.delivery": "تحویل",
+    "entity.order": "سفارش",
+    "entity.offer": "پیشنهاد فروش",
+    "entity.seller": "فروشنده",
+    # --- peer scope of a price band ---
+    "scope.national": "کل کشور",
+    "scope.province": "استان",
+    # --- units ---
+    "unit.toman": "تومان",
+    "unit.toman_amount": "{amount} تومان",
+    "unit.kg": "کیلوگرم",
+    "unit.g": "گرم",
+    "unit.ton": "تن",
+    "unit.piece": "عدد",
+    "unit.item": "عدد",
+    "unit.liter": "لیتر",
+    "unit.meter": "متر",
+    "unit.m2": "متر مربع",
+    "unit.pack": "بسته",
+    "unit.box": "جعبه",
+    "unit.carton": "کارتن",
+    "unit.pair": "جفت",
+    "unit.set": "دست",
+    "unit.sack": "کیسه",
+    "unit.hour": "ساعت",
+    "unit.day": "روز",
+    # --- calendar (jdatetime numbering: months 1..12, weekdays 0 = Saturday .. 6 = Friday) ---
+    "calendar.month.1": "فروردین",
+    "calendar.month.2": "اردیبهشت",
+    "calendar.month.3": "خرداد",
+    "calendar.month.4": "تیر",
+    "calendar.month.5": "مرداد",
+    "calendar.month.6": "شهریور",
+    "calendar.month.7": "مهر",
+    "calendar.month.8": "آبان",
+    "calendar.month.9": "آذر",
+    "calendar.month.10": "دی",
+    "calendar.month.11": "بهمن",
+    "calendar.month.12": "اسفند",
+    "calendar.weekday.0": "شنبه",
+    "calendar.weekday.1": "یک‌شنبه",
+    "calendar.weekday.2": "دوشنبه",
+    "calendar.weekday.3": "سه‌شنبه",
+    "calendar.weekday.4": "چهارشنبه",
+    "calendar.weekday.5": "پنج‌شنبه",
+    "calendar.weekday.6": "جمعه",
+    "calendar.date_time": "{date} ساعت {time}",
+    "calendar.tehran_time": "به وقت تهران",
+    # --- organisation ---
+    "org.officer": "عنصر رصد و پایش",
+    "org.central_fardap": "فرداپ مرکزی",
+    "org.province_fardap": "هماهنگ‌کننده فرداپ استان",
+    "org.product": "رصد — پایش کیفیت امبازار",
+    # --- the daily province report ---
+    "report.title": "گزارش روزانه رصد و پایش امبازار",
+    "report.document_title": "گزارش رصد استان {province} — {date}",
+    "report.province": "استان {province}",
+    "report.day": "روز پایش",
+    "report.to_officer": "گیرنده: {name}، عنصر رصد و پایش استان",
+    "report.no_officer": "این استان در روز پایش عنصر رصد و پایش ندارد.",
+    "report.escalated_to": "گزارش برای {recipient} فرستاده شده است تا پیگیری شود.",
+    "report.summary_heading": "خلاصه روز",
+    "report.summary.check": "محور بررسی",
+    "report.summary.today": "یافته‌های امروز",
+    "report.summary.prev_avg": "میانگین روزانه {days} روز پیش",
+    "report.summary.change": "نسبت به میانگین",
+    "report.summary.total": "جمع",
+    "report.change.up": "{diff} بیشتر",
+    "report.change.down": "{diff} کمتر",
+    "report.change.same": "بدون تغییر",
+    "report.status_heading": "وضعیت یافته‌ها",
+    "report.status.new": "یافته جدید",
+    "report.status.ongoing": "ادامه‌دار از روزهای پیش",
+    "report.status.resolved": "رفع‌شده امروز",
+    "report.top_heading": "مهم‌ترین یافته‌ها",
+    "report.top_intro": "{shown} یافته از {total} یافته امروز، به ترتیب اثر مالی.",
+    "report.no_findings": "امروز یافته‌ای ثبت نشده است.",
+    "report.rest_heading": "سایر یافته‌ها",
+    "report.rest_intro": "این یافته‌ها خلاصه آمده‌اند؛ جزئیات هر یک در داشبورد است.",
+    "report.more_pointer": (
+        "{count} یافته دیگر در این گزارش نیامده است؛ فهرست کامل در فایل اکسل پیوست و در داشبورد رصد است."
+    ),
+    "report.generated_at": "تهیه‌شده در {datetime} به وقت تهران",
+    "report.times_note": "همه زمان‌ها به وقت تهران است و مبالغ به تومان.",
+    "report.privacy_note": "این گزارش هیچ اطلاعات شخصی از خریداران ندارد.",
+    # --- one finding ---
+    "finding.rank": "ردیف",
+    "finding.code": "کد یافته",
+    "finding.severity": "شدت",
+    "finding.rule": "نوع یافته",
+    "finding.status": "وضعیت",
+    "finding.seller": "فروشنده",
+    "finding.offer": "پیشنهاد فروش",
+    "finding.subject": "موضوع",
+    "finding.evidence": "شواهد",
+    "finding.impact": "اثر مالی",
+    "finding.link": "مشاهده در داشبورد",
+    "finding.link_short": "داشبورد",
+    "finding.no_offer": "—",
+    # --- evidence, per rule ---
+    "evidence.late_delivery": "وعده: {promised} — تحویل: {delivered} ({hours} ساعت تأخیر)",
+    "evidence.late_delivery_minutes": "وعده: {promised} — تحویل: {delivered} ({minutes} دقیقه تأخیر)",
+    "evidence.delivered_of_ordered": "مقدار تحویل‌شده: {delivered} از {ordered}",
+    "evidence.overdue_order": "موعد تحویل: {promised} — {days} روز از موعد گذشته است",
+    "evidence.seller_cancellation": "سفارش به مقدار {quantity} در {cancelled} توسط فروشنده لغو شد",
+    "evidence.quality_signals": "نشانه‌ها: {signals}",
+    "evidence.quality_grades": "کیفیت وعده‌داده‌شده: {promised} — کیفیت دریافتی: {received}",
+    "evidence.buyer_rating": "امتیاز خریدار: {rating} از {max}",
+    "evidence.complaint": "علت شکایت: {complaint}",
+    "evidence.returned_qty": "مقدار مرجوعی: {quantity}",
+    "evidence.unit_price": "قیمت واحد: {price} برای هر {unit}",
+    "evidence.peer_median": "میانه قیمت همتایان: {median} — {ratio} برابر میانه",
+    "evidence.peer_count": "{count} پیشنهاد هم‌گروه در {scope}؛ شاخص انحراف: {z}",
+    "evidence.category": "گروه کالا: {code}",
+    "evidence.raw": "{key}: {value}",
+    # --- punctuation that is part of the wording ---
+    "punct.list_separator": "، ",
+}
+
+MESSAGES = MappingProxyType(_MESSAGES)
+
+
+def t(key: str, /, **kwargs: object) -> str:
+    """The message `key` formatted with `kwargs`, all digits Persian. Unknown keys raise KeyError."""
+    return to_persian_digits(MESSAGES[key].format(**kwargs))
+
+
+def has(key: str) -> bool:
+    """Whether the catalogue holds `key`."""
+    return key in MESSAGES
+
+
+def label(kind: str, key: str) -> str:
+    """The name of `key` of `kind` ("rule", "check", "severity", ...), or the raw key if the catalogue
+    has none, so that a new rule still shows up in a report rather than breaking it."""
+    full = f"{kind}.{key}"
+    return t(full) if full in MESSAGES else to_persian_digits(key)

@@ -1,0 +1,1 @@
+"""Officer-facing reports: the data they show (`model`) and their rendering (`render`)."""

@@ -1,0 +1,98 @@
+"""What a province's daily report shows: plain, frozen data, built by the caller and rendered by `render`.
+
+Nothing here identifies a buyer. Evidence holds only the rule-specific keys listed on `ReportFinding`;
+the renderer shows only those keys, so anything else a caller puts there never reaches the page.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+EVIDENCE_KEYS: Mapping[str, tuple[str, ...]] = {
+    "late_delivery": ("promised_at", "delivered_at", "hours_late", "delivered_qty", "order_quantity"),
+    "overdue_order": ("promised_at", "days_overdue", "order_quantity", "delivered_qty"),
+    "seller_cancellation": ("order_quantity", "cancelled_at"),
+    "quality_defect": (
+        "signals",
+        "promised_quality",
+        "received_quality",
+        "buyer_rating",
+        "complaint",
+        "returned_qty",
+    ),
+    "price_peer_band": (
+        "unit_price_rial",
+        "peer_median_rial",
+        "ratio",
+        "robust_z",
+        "peer_count",
+        "category_code",
+        "unit",
+        "scope",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class ReportFinding:
+    """One finding (an episode of one rule on one entity) as the report shows it.
+
+    `evidence` keys per rule (values plain numbers / ISO-8601 strings; naive timestamps are UTC):
+    - late_delivery: promised_at, delivered_at, hours_late, delivered_qty, order_quantity
+    - overdue_order: promised_at, days_overdue, order_quantity, delivered_qty
+    - seller_cancellation: order_quantity, cancelled_at
+    - quality_defect: signals (list of signal keys), promised_quality, received_quality, buyer_rating,
+      complaint, returned_qty
+    - price_peer_band: unit_price_rial, peer_median_rial, ratio, robust_z, peer_count, category_code,
+      unit, scope ('national' | 'province')
+    """
+
+    finding_id: str
+    rule: str  # late_delivery | overdue_order | seller_cancellation | quality_defect | price_peer_band
+    check: str  # on_time | quality | price
+    severity: str  # info | warning | critical
+    status: str  # new | ongoing | resolved
+    episode_start_day: date
+    seller_id: str
+    seller_name: str
+    offer_id: str | None
+    offer_title: str | None
+    entity_type: str  # delivery | order | offer | seller
+    entity_id: str
+    impact_rial: int
+    evidence: Mapping[str, Any]
+    dashboard_url: str
+
+
+@dataclass(frozen=True)
+class ProvinceReport:
+    """A province's report for one monitored Tehran day."""
+
+    province_id: str
+    province_name_fa: str
+    day: date  # the monitored Tehran day
+    officer_name: str | None  # None: the province has no officer on that day
+    escalated_to: str | None  # who receives it instead (provincial Fardap coordinator or central Fardap)
+    counts_today: Mapping[str, int]  # by check: on_time, quality, price -> findings observed on the day
+    counts_prev_7d_avg: Mapping[str, float]  # same, average over the 7 days before
+    new_count: int
+    ongoing_count: int
+    resolved_count: int
+    findings: Sequence[ReportFinding]  # ALL findings of the day, already ranked by impact
+    attention_budget: int  # the report leads with at most this many
+    generated_at: datetime
+
+
+def finding_short_code(finding_id: str) -> str:
+    """A short, stable, digits-only code for a finding ('1234-5678'), for officers to quote.
+
+    The report shows this instead of the raw id (a hash). Use the same function wherever the code is shown
+    (XLSX, dashboard) so an officer can find a finding by it.
+    """
+    n = int.from_bytes(hashlib.sha256(finding_id.encode("utf-8")).digest()[:8], "big") % 10**8
+    code = f"{n:08d}"
+    return f"{code[:4]}-{code[4:]}"
