@@ -22,8 +22,14 @@ from pipelines.store import insert_frame
 SOURCE_TABLES = ("sellers", "offers", "orders", "deliveries")
 # parents last on delete, first on insert
 REFERENCE_TABLES = (
-    "province", "region", "taxon", "person", "unit", "rahyari_team",
-    "monitoring_officer_assignment", "fardap_coordinator",
+    "province",
+    "region",
+    "taxon",
+    "person",
+    "unit",
+    "rahyari_team",
+    "monitoring_officer_assignment",
+    "fardap_coordinator",
 )
 
 
@@ -89,8 +95,11 @@ def write_reference(frames: dict[str, pd.DataFrame], store: Engine, as_of_day: d
             insert_frame(conn, table, frame[[c.name for c in table.columns if c.name in frame.columns]])
         load_id = hashlib.sha1(f"{source}|{as_of_day.isoformat()}".encode()).hexdigest()
         conn.execute(delete(schema.reference_load).where(schema.reference_load.c.load_id == load_id))
-        conn.execute(schema.reference_load.insert().values(
-            load_id=load_id, loaded_at=datetime.now(UTC), source=source, as_of_day=as_of_day))
+        conn.execute(
+            schema.reference_load.insert().values(
+                load_id=load_id, loaded_at=datetime.now(UTC), source=source, as_of_day=as_of_day
+            )
+        )
 
 
 def write_truth(truth: pd.DataFrame, path: Path) -> None:
