@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 import pandas as pd
 from sqlalchemy import Engine, text
 
-from pipelines.sqlfiles import SQL_DIR
+from pipelines.sqlfiles import SQL_DIR, strip_comments
 
 ENTITY_KEYS = {
     "sellers": "seller_id",
@@ -34,7 +34,7 @@ class SourceBatch:
 def _sql(kind: str, entity: str, dialect: str) -> str:
     if entity not in ENTITY_KEYS:
         raise ValueError(f"unknown entity {entity!r}")
-    template = (SQL_DIR / "extract" / f"{kind}.{dialect}.sql").read_text(encoding="utf-8")
+    template = strip_comments((SQL_DIR / "extract" / f"{kind}.{dialect}.sql").read_text(encoding="utf-8"))
     return template.replace("{table}", entity).replace("{key}", ENTITY_KEYS[entity])
 
 

@@ -32,8 +32,12 @@ _TYPED_PARAMS = {
 
 @lru_cache(maxsize=None)
 def _read(name: str) -> str:
-    path = SQL_DIR / f"{name}.sql"
-    return path.read_text(encoding="utf-8")
+    return strip_comments((SQL_DIR / f"{name}.sql").read_text(encoding="utf-8"))
+
+
+def strip_comments(sql: str) -> str:
+    """Drop `--` comments, so that words like `:as_of` in them are not taken for parameters."""
+    return "\n".join(line.split("--", 1)[0].rstrip() for line in sql.splitlines()).strip()
 
 
 def store_sql(name: str, dialect_name: str) -> TextClause:
