@@ -15,6 +15,9 @@ from pipelines.settings import get_settings
 
 log = logging.getLogger("rasad")
 
+# modules that add subcommands: each has `register(subparsers)`
+COMMAND_MODULES: tuple[str, ...] = ()
+
 
 def _day(value: str) -> date:
     try:
@@ -43,32 +46,10 @@ def cmd_db_upgrade(args) -> int:
 
 
 def simulate(seed: int, days: int, end_day: date, as_of: datetime | None, scale=None) -> dict:
-    """Build the simulated world and write it, as it stood at `as_of`, where Rasad reads it."""
-    from pipelines.migrate import upgrade_store
-    from pipelines.monitored_day import MonitoredDay, tehran_day_of
-    from pipelines.simulator import SimScale, build_world
-    from pipelines.simulator.writer import (
-        write_reference,
-        write_source_postgres,
-        write_source_sqlite,
-        write_truth,
-    )
-    from pipelines.store import _sqlite_path, source_engine, store_engine
+    """Write the simulated Ombazar and its organisation as they stood at `as_of`."""
+    from pipelines.simulator.run import simulate_into
 
-    settings = get_settings()
-    as_of = as_of or MonitoredDay(end_day - timedelta(days=1)).end
-    world = build_world(seed=seed, days=days, end_day=end_day, scale=scale or SimScale())
-    frames = world.marketplace_as_of(as_of)
-    source_url = settings.resolved_source_url
-    if source_url.startswith("sqlite"):
-        write_source_sqlite(frames, _sqlite_path(source_url))
-    else:
-        write_source_postgres(frames, source_engine(settings))
-    store = store_engine(settings)
-    upgrade_store(store)
-    write_reference(world.reference_tables(), store, tehran_day_of(as_of), source=f"simulator:seed={seed}")
-    write_truth(world.truth(up_to=as_of), settings.truth_path)
-    return {name: len(frame) for name, frame in frames.items()}
+    return simulate_into(get_settings(), seed, days, end_day, as_of, scale)
 
 
 def cmd_simulate(args) -> int:
@@ -206,6 +187,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--history-days", type=int, default=30)
     demo.add_argument("--no-airflow", action="store_true", help="call the pipeline directly")
     demo.set_defaults(func=cmd_demo)
+
+    for module_name in COMMAND_MODULES:
+        import importlib
+
+        importlib.import_module(module_name).register(sub)
     return parser
 
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+from pipelines.contract import ContractError
 from pipelines.daily_run import ReferenceStaleError
 from pipelines.monitored_day import MonitoredDayError
 from pipelines.store import StoreConfigError
-
-from pipelines.contract import ContractError
 
 USER_ERRORS: tuple[type[BaseException], ...] = (
     StoreConfigError,

@@ -18,7 +18,7 @@ def alembic_config() -> Config:
     return cfg
 
 
-def upgrade_store(engine: Engine, revision: str = "head") -> None:
+def upgrade_store(engine: Engine, revision: str = "heads") -> None:
     """Apply every migration up to `revision` on the store behind `engine`."""
     cfg = alembic_config()
     with engine.connect() as conn:

@@ -59,11 +59,6 @@ class Settings(BaseSettings):
         return self.source_url or f"sqlite:///{(self.var_dir / 'sim' / 'ombazar.db').resolve()}"
 
     @property
-    def truth_path(self) -> Path:
-        """The simulator's ground truth; read only by the simulator and the benchmarks."""
-        return self.var_dir / "sim" / "truth.db"
-
-    @property
     def reports_dir(self) -> Path:
         """Where the daily reports are written."""
         return self.var_dir / "reports"

@@ -8,7 +8,7 @@ formatted into SQL, they are bound.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from sqlalchemy import TextClause, bindparam, text
@@ -30,7 +30,7 @@ _TYPED_PARAMS = {
 }
 
 
-@lru_cache(maxsize=None)
+@cache
 def _read(name: str) -> str:
     return strip_comments((SQL_DIR / f"{name}.sql").read_text(encoding="utf-8"))
 

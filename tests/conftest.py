@@ -39,7 +39,7 @@ def require_part(available: bool, reason: str) -> None:
 @pytest.fixture
 def settings_for(tmp_path, monkeypatch):
     """Build Settings for a fresh var dir (and optional store/source URLs), wired into get_settings."""
-    from pipelines.settings import Settings, get_settings
+    from pipelines.settings import get_settings
 
     def make(**overrides):
         monkeypatch.setenv("RASAD_VAR_DIR", str(tmp_path / "var"))

@@ -1,6 +1,6 @@
 """The checks on small hand-made marketplaces, each case worked out by hand."""
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 
 import numpy as np
 import pandas as pd

@@ -5,10 +5,10 @@ Revises:
 Create Date: 2026-11-26
 """
 
-from alembic import op
 import sqlalchemy as sa
-import pipelines.db_types
+from alembic import op
 
+import pipelines.db_types
 
 revision = '0001'
 down_revision = None

@@ -1,0 +1,43 @@
+"""Write the simulated world, as it stood at the simulator's clock, where Rasad and the benchmarks read it."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from pipelines.migrate import upgrade_store
+from pipelines.monitored_day import MonitoredDay, tehran_day_of
+from pipelines.settings import Settings
+from pipelines.simulator import SimScale, build_world
+from pipelines.simulator.writer import (
+    write_reference,
+    write_source_postgres,
+    write_source_sqlite,
+    write_truth,
+)
+from pipelines.store import _sqlite_path, source_engine, store_engine
+
+
+def truth_path(settings: Settings) -> Path:
+    """The ground truth file; only the simulator writes it and only tests and benchmarks read it."""
+    return settings.var_dir / "sim" / "truth.db"
+
+
+def simulate_into(
+    settings: Settings, seed: int, days: int, end_day: date, as_of: datetime | None = None,
+    scale: SimScale | None = None,
+) -> dict[str, int]:
+    """Build the world and write source, reference data and ground truth as they stood at `as_of`."""
+    as_of = as_of or MonitoredDay(end_day - timedelta(days=1)).end
+    world = build_world(seed=seed, days=days, end_day=end_day, scale=scale or SimScale())
+    frames = world.marketplace_as_of(as_of)
+    source_url = settings.resolved_source_url
+    if source_url.startswith("sqlite"):
+        write_source_sqlite(frames, _sqlite_path(source_url))
+    else:
+        write_source_postgres(frames, source_engine(settings))
+    store = store_engine(settings)
+    upgrade_store(store)
+    write_reference(world.reference_tables(), store, tehran_day_of(as_of), source=f"simulator:seed={seed}")
+    write_truth(world.truth(up_to=as_of), truth_path(settings))
+    return {name: len(frame) for name, frame in frames.items()}
