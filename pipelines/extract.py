@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, bindparam, func, select, text
+from sqlalchemy import Connection, Engine, bindparam, func, select
 
 from pipelines import schema
 from pipelines.monitored_day import MonitoredDay
@@ -172,6 +172,7 @@ def extract_day(
                     rows_staged=counts.rows_staged,
                     rows_quarantined=counts.rows_quarantined,
                     rows_new_versions=counts.rows_new_versions,
+                    rows_duplicates_collapsed=counts.duplicates_collapsed,
                     extra_columns=json.dumps(list(counts.extra_columns)) if counts.extra_columns else None,
                 )
             )
@@ -188,4 +189,3 @@ def extract_day(
     return results
 
 
-__all__ = ["ENTITY_ORDER", "ExtractionCounts", "extract_day", "text"]

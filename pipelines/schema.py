@@ -182,6 +182,7 @@ extraction_log = Table(
     Column("rows_staged", Integer, nullable=False),
     Column("rows_quarantined", Integer, nullable=False),
     Column("rows_new_versions", Integer, nullable=False),
+    Column("rows_duplicates_collapsed", Integer, nullable=False),
     Column("extra_columns", Text),
     schema=MON,
 )

@@ -23,12 +23,12 @@ from tests.pipeline_helpers import (
 )
 
 pytestmark = pytest.mark.db
-DAYS = days_before_end(4)
+DAYS = days_before_end(7)
 
 
 @pytest.fixture(scope="module")
-def four_days(tmp_path_factory):
-    """Four Tehran days monitored one by one; the state after them, and the settings."""
+def week(tmp_path_factory):
+    """Seven Tehran days monitored one by one; the state after them, and the settings."""
     from pipelines.settings import Settings
 
     settings = Settings(var_dir=tmp_path_factory.mktemp("var"))
@@ -37,15 +37,15 @@ def four_days(tmp_path_factory):
     return settings
 
 
-def test_every_province_gets_a_report_every_day(four_days):
+def test_every_province_gets_a_report_every_day(week):
     for day in DAYS:
-        files = sorted((four_days.reports_dir / day.isoformat()).glob("*.html"))
+        files = sorted((week.reports_dir / day.isoformat()).glob("*.html"))
         assert len(files) == 31
 
 
-def test_each_report_lists_exactly_its_provinces_findings(four_days):
+def test_each_report_lists_exactly_its_provinces_findings(week):
     day = DAYS[-1]
-    engine = store_engine(four_days)
+    engine = store_engine(week)
     with engine.connect() as conn:
         db = pd.read_sql(select(schema.finding), conn)
     db["episode_start_day"] = db["episode_start_day"].astype(str)
@@ -53,46 +53,47 @@ def test_each_report_lists_exactly_its_provinces_findings(four_days):
     listed_today = db[((db["kind"] == "event") & (db["episode_start_day"] == str(day)))
                       | ((db["kind"] == "state") & (db["last_observed_day"] == str(day)))]
     assert len(listed_today) > 0
-    for report in build_reports(engine, four_days, day):
+    for report in build_reports(engine, week, day):
         expected = set(listed_today[listed_today["province_id"] == report.province_id]["finding_id"])
         assert {f.finding_id for f in report.findings} == expected
-        html = (four_days.reports_dir / day.isoformat() / f"{report.province_id}.html").read_text()
+        html = (week.reports_dir / day.isoformat() / f"{report.province_id}.html").read_text()
         for finding in report.findings[: report.attention_budget]:
             assert to_persian_digits(finding_short_code(finding.finding_id)) in html
 
 
-def test_rows_read_equal_rows_staged_plus_quarantined(four_days):
-    log = table_snapshot(four_days, schema.extraction_log)
+def test_rows_read_equal_rows_staged_plus_quarantined(week):
+    log = table_snapshot(week, schema.extraction_log)
     assert len(log) == 4 * len(DAYS)
     assert (log["rows_read_at_source"] == log["rows_fetched"]).all()
-    assert (log["rows_fetched"] >= log["rows_staged"] + log["rows_quarantined"]).all()
+    assert (log["rows_fetched"]
+            == log["rows_staged"] + log["rows_quarantined"] + log["rows_duplicates_collapsed"]).all()
 
 
-def test_rerunning_a_day_gives_identical_state(four_days):
-    before = findings_snapshot(four_days)
-    observations = table_snapshot(four_days, schema.finding_observation)
-    quarantine = table_snapshot(four_days, schema.quarantine)
+def test_rerunning_a_day_gives_identical_state(week):
+    before = findings_snapshot(week)
+    observations = table_snapshot(week, schema.finding_observation)
+    quarantine = table_snapshot(week, schema.quarantine)
     # re-run the last day as it is, then the first day after the later ones have run
-    simulate_and_run(four_days, DAYS[-1])
+    simulate_and_run(week, DAYS[-1])
     from pipelines.daily_run import run_day
 
-    run_day(four_days, DAYS[0])
-    pd.testing.assert_frame_equal(findings_snapshot(four_days), before)
-    pd.testing.assert_frame_equal(table_snapshot(four_days, schema.finding_observation), observations)
-    pd.testing.assert_frame_equal(table_snapshot(four_days, schema.quarantine), quarantine)
+    run_day(week, DAYS[0])
+    pd.testing.assert_frame_equal(findings_snapshot(week), before)
+    pd.testing.assert_frame_equal(table_snapshot(week, schema.finding_observation), observations)
+    pd.testing.assert_frame_equal(table_snapshot(week, schema.quarantine), quarantine)
 
 
-def test_ongoing_state_findings_are_one_episode_not_one_a_day(four_days):
-    f = findings_snapshot(four_days)
+def test_ongoing_state_findings_are_one_episode_not_one_a_day(week):
+    f = findings_snapshot(week)
     overdue = f[f["rule"] == "overdue_order"]
     assert overdue.groupby("entity_id").size().max() == 1
     assert (overdue["episode_start_day"] < overdue["last_observed_day"]).any()
 
 
-def test_late_deliveries_match_the_ground_truth(four_days):
-    f = findings_snapshot(four_days)
+def test_late_deliveries_match_the_ground_truth(week):
+    f = findings_snapshot(week)
     found = set(f[f["rule"] == "late_delivery"]["entity_id"])
-    t = truth(four_days, "late_delivery")
+    t = truth(week, "late_delivery")
     t = t[t["day"].isin([d.isoformat() for d in DAYS])]
     expected = set(t["entity_id"])
     true_positives = len(found & expected)
@@ -102,7 +103,7 @@ def test_late_deliveries_match_the_ground_truth(four_days):
     assert precision >= 0.95 and recall >= 0.95, (precision, recall)
 
 
-def test_the_pipeline_never_reads_the_ground_truth(four_days):
+def test_the_pipeline_never_reads_the_ground_truth(week):
     # by reading: no module outside the simulator names it
     import pipelines
 
@@ -115,12 +116,12 @@ def test_the_pipeline_never_reads_the_ground_truth(four_days):
     ]
     assert offenders == []
     # by running: without the truth file, a re-run of a day gives the same findings
-    before = findings_snapshot(four_days)
-    truth_path(four_days).rename(truth_path(four_days).with_suffix(".hidden"))
+    before = findings_snapshot(week)
+    truth_path(week).rename(truth_path(week).with_suffix(".hidden"))
     try:
         from pipelines.daily_run import run_day
 
-        run_day(four_days, DAYS[-1])
+        run_day(week, DAYS[-1])
     finally:
-        truth_path(four_days).with_suffix(".hidden").rename(truth_path(four_days))
-    pd.testing.assert_frame_equal(findings_snapshot(four_days), before)
+        truth_path(week).with_suffix(".hidden").rename(truth_path(week))
+    pd.testing.assert_frame_equal(findings_snapshot(week), before)

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import Engine, MetaData, Table, delete, insert, text
+from sqlalchemy import Engine, MetaData, Table, delete, insert
 
 from pipelines import schema
 from pipelines.sqlfiles import SQL_DIR
@@ -119,4 +119,4 @@ def write_truth(truth: pd.DataFrame, path: Path) -> None:
     os.replace(tmp, path)
 
 
-__all__ = ["write_reference", "write_source_postgres", "write_source_sqlite", "write_truth", "text"]
+__all__ = ["write_reference", "write_source_postgres", "write_source_sqlite", "write_truth"]

@@ -29,6 +29,7 @@ def upgrade() -> None:
     sa.Column('rows_staged', sa.Integer(), nullable=False),
     sa.Column('rows_quarantined', sa.Integer(), nullable=False),
     sa.Column('rows_new_versions', sa.Integer(), nullable=False),
+    sa.Column('rows_duplicates_collapsed', sa.Integer(), nullable=False),
     sa.Column('extra_columns', sa.Text(), nullable=True),
     sa.PrimaryKeyConstraint('run_id', 'entity', name=op.f('pk_extraction_log')),
     schema='monitoring'
