@@ -28,7 +28,7 @@ from pipelines.routing import recipients_on, route_sellers
 from pipelines.settings import Settings
 from pipelines.sqlfiles import store_sql
 from pipelines.state import market_state, read_frame
-from pipelines.store import source_engine, store_engine
+from pipelines.store import store_engine
 
 log = logging.getLogger(__name__)
 
@@ -80,11 +80,14 @@ def check_reference_fresh(settings: Settings, day: date) -> date:
 def extract(settings: Settings, day: date, run_id: str) -> list[dict]:
     """Extract, validate, quarantine and stage the source's changes for `day`."""
     from pipelines.extract import extract_day
-    from pipelines.source import SqlSource
+    from pipelines.source import open_source
 
     store = store_engine(settings)
     with logged_step(store, run_id, day, "extract") as detail:
-        counts = extract_day(SqlSource(source_engine(settings)), store, day, run_id)
+        counts = extract_day(
+            open_source(settings), store, day, run_id,
+            future_tolerance=timedelta(minutes=settings.future_tolerance_minutes),
+        )
         detail["entities"] = [asdict(c) for c in counts]
         unbalanced = [c.entity for c in counts if not c.balanced]
         if unbalanced:
