@@ -22,6 +22,7 @@ from pipelines.checks import RULES, empty_observations
 from pipelines.checks.on_time import late_deliveries, overdue_orders, seller_cancellations
 from pipelines.checks.price import peer_band
 from pipelines.checks.quality import quality_defects
+from pipelines.checks.source_silence import source_silent
 from pipelines.findings import record_observations, refresh_findings
 from pipelines.monitored_day import MonitoredDay
 from pipelines.routing import recipients_on, route_sellers
@@ -113,6 +114,7 @@ def check(settings: Settings, day: date, run_id: str) -> dict[str, int]:
                 seller_cancellations(state.delivery_versions, state.orders, state.offers, monitored, settings),
                 quality_defects(state.delivery_versions, state.orders, state.offers, monitored, settings),
                 peer_band(state.offers, state.orders, monitored, settings),
+                source_silent(conn, monitored, settings),
             ]
             parts = [p for p in parts if not p.empty]
             observations = pd.concat(parts, ignore_index=True) if parts else empty_observations()

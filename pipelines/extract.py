@@ -183,6 +183,7 @@ def extract_day(
                     rows_staged=counts.rows_staged,
                     rows_quarantined=counts.rows_quarantined,
                     rows_new_versions=counts.rows_new_versions,
+                    rows_duplicates_collapsed=counts.duplicates_collapsed,
                     extra_columns=json.dumps(list(counts.extra_columns)) if counts.extra_columns else None,
                 )
             )

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import pandas as pd
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import DBAPIError
 
 from pipelines.sqlfiles import SQL_DIR, strip_comments
 
@@ -77,9 +78,15 @@ class SqlSource:
     def read_changed(self, entity: str, since: datetime | None, before: datetime) -> SourceBatch:
         """Rows changed in [since, before), and the source's own count of them."""
         params = {"since": _bound(since, self.dialect), "before": _bound(before, self.dialect)}
-        with self.engine.connect() as conn:
-            counted = conn.execute(text(_sql("count_changed", entity, self.dialect)), params).scalar_one()
-            rows = pd.read_sql(text(_sql("select_changed", entity, self.dialect)), conn, params=params)
+        try:
+            with self.engine.connect() as conn:
+                counted = conn.execute(text(_sql("count_changed", entity, self.dialect)), params).scalar_one()
+                rows = pd.read_sql(text(_sql("select_changed", entity, self.dialect)), conn, params=params)
+        except DBAPIError as exc:
+            # e.g. a renamed key or updated_at column: say which table and what the database said
+            raise SourceUnavailableError(
+                f"reading ombazar.{entity} failed: {str(exc.orig).strip().splitlines()[0]}"
+            ) from exc
         return SourceBatch(entity=entity, rows=rows, rows_counted_at_source=int(counted))
 
     def read_page(
