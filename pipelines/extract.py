@@ -133,17 +133,22 @@ def extract_day(
     *,
     extracted_at: datetime | None = None,
     future_tolerance: timedelta = FUTURE_TOLERANCE,
+    before: datetime | None = None,
 ) -> list[ExtractionCounts]:
-    """Extract, validate and stage every entity's changes for the Tehran day `day`."""
+    """Extract, validate and stage every entity's changes for the Tehran day `day`.
+
+    The window ends at the end of `day`, or at `before` (a backfill reads on to what the source holds now).
+    """
     monitored = MonitoredDay(day)
     extracted_at = extracted_at or datetime.now(UTC)
+    window_before = before or monitored.end
     results: list[ExtractionCounts] = []
     valid_batches: dict[str, pd.DataFrame] = {}
     for entity in ENTITY_ORDER:
         table = schema.STAGING_TABLES[entity]
         with store.connect() as conn:
             since = window_since(_watermark(conn, entity), monitored)
-        batch = source.read_changed(entity, since, monitored.end)
+        batch = source.read_changed(entity, since, window_before)
         with store.begin() as conn:
             known = known_references(conn, entity, batch.rows, valid_batches)
             outcome = validate_batch(
@@ -177,7 +182,7 @@ def extract_day(
                     entity=entity,
                     day=day,
                     window_since=since,
-                    window_before=monitored.end,
+                    window_before=window_before,
                     rows_read_at_source=counts.rows_read_at_source,
                     rows_fetched=counts.rows_fetched,
                     rows_staged=counts.rows_staged,
@@ -187,7 +192,7 @@ def extract_day(
                     extra_columns=json.dumps(list(counts.extra_columns)) if counts.extra_columns else None,
                 )
             )
-            _set_watermark(conn, entity, monitored.end)
+            _set_watermark(conn, entity, window_before)
         if counts.rows_read_at_source != counts.rows_fetched:
             log.warning(
                 "%s: the source counted %d rows for the window but returned %d (it changed while read?)",

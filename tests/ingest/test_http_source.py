@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from pipelines.monitored_day import MonitoredDay
+from pipelines.simulator import SimScale
 from pipelines.simulator.run import simulate_into
 from pipelines.source import ENTITY_KEYS, SourceUnavailableError, SqlSource, open_source
 from pipelines.source_http import HttpSource, retry_after_seconds
@@ -133,13 +134,14 @@ def test_http_and_sql_give_identical_findings(tmp_path, settings_for):
     from pipelines.daily_run import run_day
     from pipelines.settings import Settings
 
-    days = days_before_end(2)
+    days = days_before_end(3)
     via_sql = Settings(var_dir=tmp_path / "sql")
     via_http = Settings(var_dir=tmp_path / "http", source_kind="http", source_http_page_rows=1500,
                         source_http_backoff_seconds=0.01)
+    scale = SimScale(sellers_per_province=3, offers_per_seller=3, orders_per_day=150, members=500)
     for day in days:
         for settings in (via_sql, via_http):
-            simulate_into(settings, SEED, HISTORY_DAYS, END_DAY, MonitoredDay(day).end, SMALL)
+            simulate_into(settings, SEED, HISTORY_DAYS, END_DAY, MonitoredDay(day).end, scale)
         run_day(via_sql, day)
         with SourceServer(source_engine(via_http), fault_every=5, retry_after_seconds=0.01) as server:
             run_day(via_http.model_copy(update={"source_http_url": server.url}), day)
