@@ -134,7 +134,7 @@ def test_http_and_sql_give_identical_findings(tmp_path, settings_for):
     from pipelines.daily_run import run_day
     from pipelines.settings import Settings
 
-    days = days_before_end(3)
+    days = days_before_end(2)
     via_sql = Settings(var_dir=tmp_path / "sql")
     via_http = Settings(var_dir=tmp_path / "http", source_kind="http", source_http_page_rows=1500,
                         source_http_backoff_seconds=0.01)
