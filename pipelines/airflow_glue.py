@@ -43,13 +43,38 @@ def sqlalchemy_url(conn) -> str:
     return uri
 
 
+def source_overrides(conn) -> dict:
+    """Settings from the `ombazar_source` connection: an http(s) one selects the HTTP API, else SQL.
+
+    An HTTP connection's host may carry the scheme; its extra may set `timeout_seconds`, `retries`,
+    `backoff_seconds`, `max_wait_seconds` and `page_rows` (the `RASAD_SOURCE_HTTP_*` knobs).
+    """
+    if (conn.conn_type or "").lower() not in ("http", "https"):
+        return {"source_kind": "sql", "source_url": sqlalchemy_url(conn)}
+    host = conn.host or ""
+    if "://" not in host:
+        scheme = conn.schema if conn.schema in ("http", "https") else conn.conn_type.lower()
+        host = f"{scheme}://{host}"
+    url = host.rstrip("/") + (f":{conn.port}" if conn.port else "")
+    overrides: dict = {"source_kind": "http", "source_http_url": url}
+    extra = conn.extra_dejson or {}
+    for key in ("timeout_seconds", "retries", "backoff_seconds", "max_wait_seconds", "page_rows"):
+        if key in extra:
+            overrides[f"source_http_{key}"] = type(getattr(Settings(), f"source_http_{key}"))(extra[key])
+    return overrides
+
+
 def resolve_settings() -> Settings:
     """Settings for a task: Airflow connections when defined, else the `RASAD_*` environment."""
     settings = get_settings()
     overrides = {}
     for conn_id, field in CONNECTION_SETTINGS.items():
         conn = _connection(conn_id)
-        if conn is not None:
+        if conn is None:
+            continue
+        if conn_id == "ombazar_source":
+            overrides.update(source_overrides(conn))
+        else:
             overrides[field] = sqlalchemy_url(conn)
     return settings.model_copy(update=overrides) if overrides else settings
 

@@ -16,7 +16,7 @@ from pipelines.settings import get_settings
 log = logging.getLogger("rasad")
 
 # modules that add subcommands: each has `register(subparsers)`
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = ("pipelines.source_cli",)
 
 
 def _day(value: str) -> date:
@@ -73,14 +73,16 @@ def _days_of(args) -> list[date]:
 
 
 def cmd_run(args) -> int:
-    from pipelines.daily_run import run_day
+    from pipelines.daily_run import run_day, run_range
     from pipelines.migrate import upgrade_store
     from pipelines.store import store_engine
 
     settings = get_settings()
     upgrade_store(store_engine(settings))
-    for day in _days_of(args):
-        summary = run_day(settings, day)
+    days = _days_of(args)
+    # a range is a backfill: everything the source holds is staged first (docs/backfill.md)
+    summaries = run_range(settings, days) if len(days) > 1 else [run_day(settings, days[0])]
+    for day, summary in zip(days, summaries, strict=True):
         print(f"Tehran day {day}: findings {json.dumps(summary['findings'])}; "
               f"{len(summary['reports'])} reports in {settings.reports_dir / day.isoformat()}")
     return 0

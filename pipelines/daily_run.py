@@ -22,13 +22,14 @@ from pipelines.checks import RULES, empty_observations
 from pipelines.checks.on_time import late_deliveries, overdue_orders, seller_cancellations
 from pipelines.checks.price import peer_band
 from pipelines.checks.quality import quality_defects
+from pipelines.checks.source_silence import source_silent
 from pipelines.findings import record_observations, refresh_findings
 from pipelines.monitored_day import MonitoredDay
 from pipelines.routing import recipients_on, route_sellers
 from pipelines.settings import Settings
 from pipelines.sqlfiles import store_sql
 from pipelines.state import market_state, read_frame
-from pipelines.store import source_engine, store_engine
+from pipelines.store import store_engine
 
 log = logging.getLogger(__name__)
 
@@ -77,14 +78,17 @@ def check_reference_fresh(settings: Settings, day: date) -> date:
     return as_of
 
 
-def extract(settings: Settings, day: date, run_id: str) -> list[dict]:
-    """Extract, validate, quarantine and stage the source's changes for `day`."""
+def extract(settings: Settings, day: date, run_id: str, before: datetime | None = None) -> list[dict]:
+    """Extract, validate, quarantine and stage the source's changes for `day` (or on to `before`)."""
     from pipelines.extract import extract_day
-    from pipelines.source import SqlSource
+    from pipelines.source import open_source
 
     store = store_engine(settings)
     with logged_step(store, run_id, day, "extract") as detail:
-        counts = extract_day(SqlSource(source_engine(settings)), store, day, run_id)
+        counts = extract_day(
+            open_source(settings), store, day, run_id,
+            future_tolerance=timedelta(minutes=settings.future_tolerance_minutes), before=before,
+        )
         detail["entities"] = [asdict(c) for c in counts]
         unbalanced = [c.entity for c in counts if not c.balanced]
         if unbalanced:
@@ -110,6 +114,7 @@ def check(settings: Settings, day: date, run_id: str) -> dict[str, int]:
                 seller_cancellations(state.delivery_versions, state.orders, state.offers, monitored, settings),
                 quality_defects(state.delivery_versions, state.orders, state.offers, monitored, settings),
                 peer_band(state.offers, state.orders, monitored, settings),
+                source_silent(conn, monitored, settings),
             ]
             parts = [p for p in parts if not p.empty]
             observations = pd.concat(parts, ignore_index=True) if parts else empty_observations()
@@ -155,3 +160,31 @@ def run_day(settings: Settings, day: date, run_id: str | None = None) -> dict:
     }
     summary["reports"] = write_reports(settings, day, run_id)
     return summary
+
+
+def run_range(settings: Settings, days: list[date]) -> list[dict]:
+    """A backfill: stage what the source holds for every day and after, then monitor each day in order.
+
+    A source that has moved on holds only the latest version of each row. Extracting everything first
+    lets the as-of readers find, for each day, the rows that existed then by their own timestamps
+    (docs/backfill.md says what cannot be reproduced that way).
+    """
+    days = sorted(days)
+    run_ids = {day: new_run_id(day, "backfill") for day in days}
+    for day in days:
+        check_reference_fresh(settings, day)
+    # one window from the first day to now: a row's only version may be later than the day it belongs
+    # to, and its parents (an offer re-priced since) must be staged with it, not quarantined as unknown
+    extract(settings, days[0], run_ids[days[0]], before=max(datetime.now(UTC), MonitoredDay(days[-1]).end))
+    summaries = []
+    for day in days:
+        run_id = run_ids[day]
+        summary = {
+            "day": day.isoformat(),
+            "run_id": run_id,
+            "check": check(settings, day, run_id),
+            "findings": update_findings(settings, day, run_id),
+        }
+        summary["reports"] = write_reports(settings, day, run_id)
+        summaries.append(summary)
+    return summaries

@@ -11,16 +11,16 @@ import hashlib
 import json
 import logging
 from dataclasses import asdict, dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
 from sqlalchemy import Connection, Engine, bindparam, func, select
 
 from pipelines import schema
 from pipelines.monitored_day import MonitoredDay
-from pipelines.source import ENTITY_KEYS, SqlSource
+from pipelines.source import ENTITY_KEYS, Source
 from pipelines.store import insert_frame
-from pipelines.validation import validate_batch
+from pipelines.validation import FUTURE_TOLERANCE, validate_batch
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +100,9 @@ def known_references(conn: Connection, entity: str, raw: pd.DataFrame, batches: 
         if parent_valid is not None and not parent_valid.empty:
             ids.update(parent_valid[ENTITY_KEYS[parent]].astype(str))
         known[column] = ids
+    if entity == "sellers" and "unit_id" in raw.columns:
+        # a seller's unit must exist in the reference data (any validity period)
+        known["unit_id"] = {r[0] for r in conn.execute(select(schema.unit.c.unit_id).distinct())}
     if entity == "offers":
         known["category_code"] = {
             r[0]
@@ -123,21 +126,34 @@ def _quarantine_frame(entity: str, quarantined: pd.DataFrame, day: date, run_id:
 
 
 def extract_day(
-    source: SqlSource, store: Engine, day: date, run_id: str, *, extracted_at: datetime | None = None
+    source: Source,
+    store: Engine,
+    day: date,
+    run_id: str,
+    *,
+    extracted_at: datetime | None = None,
+    future_tolerance: timedelta = FUTURE_TOLERANCE,
+    before: datetime | None = None,
 ) -> list[ExtractionCounts]:
-    """Extract, validate and stage every entity's changes for the Tehran day `day`."""
+    """Extract, validate and stage every entity's changes for the Tehran day `day`.
+
+    The window ends at the end of `day`, or at `before` (a backfill reads on to what the source holds now).
+    """
     monitored = MonitoredDay(day)
     extracted_at = extracted_at or datetime.now(UTC)
+    window_before = before or monitored.end
     results: list[ExtractionCounts] = []
     valid_batches: dict[str, pd.DataFrame] = {}
     for entity in ENTITY_ORDER:
         table = schema.STAGING_TABLES[entity]
         with store.connect() as conn:
             since = window_since(_watermark(conn, entity), monitored)
-        batch = source.read_changed(entity, since, monitored.end)
+        batch = source.read_changed(entity, since, window_before)
         with store.begin() as conn:
             known = known_references(conn, entity, batch.rows, valid_batches)
-            outcome = validate_batch(entity, batch.rows, extracted_at=extracted_at, known=known)
+            outcome = validate_batch(
+                entity, batch.rows, extracted_at=extracted_at, known=known, future_tolerance=future_tolerance
+            )
             valid_batches[entity] = outcome.valid
             before = conn.execute(select(func.count()).select_from(table)).scalar_one()
             staged = outcome.valid.assign(first_run_id=run_id)
@@ -166,7 +182,7 @@ def extract_day(
                     entity=entity,
                     day=day,
                     window_since=since,
-                    window_before=monitored.end,
+                    window_before=window_before,
                     rows_read_at_source=counts.rows_read_at_source,
                     rows_fetched=counts.rows_fetched,
                     rows_staged=counts.rows_staged,
@@ -176,7 +192,7 @@ def extract_day(
                     extra_columns=json.dumps(list(counts.extra_columns)) if counts.extra_columns else None,
                 )
             )
-            _set_watermark(conn, entity, monitored.end)
+            _set_watermark(conn, entity, window_before)
         if counts.rows_read_at_source != counts.rows_fetched:
             log.warning(
                 "%s: the source counted %d rows for the window but returned %d (it changed while read?)",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -45,6 +46,19 @@ class Settings(BaseSettings):
     reference_max_age_days: int = 7
     # future timestamps: later than extraction time plus this many minutes
     future_tolerance_minutes: int = 5
+
+    # ingestion (issue 4): how the source is reached, and how patient the extractor is with it
+    # sql: RASAD_SOURCE_URL; http: RASAD_SOURCE_HTTP_URL
+    source_kind: Literal["sql", "http"] = "sql"
+    source_http_timeout_seconds: float = 30.0
+    source_http_retries: int = 5
+    source_http_backoff_seconds: float = 0.5
+    # a Retry-After longer than this is not waited for: the run fails and Airflow retries it later
+    source_http_max_wait_seconds: float = 300.0
+    source_http_page_rows: int = 5000
+    # "source silent": same weekdays looked back on, and the shortest silence worth a finding
+    source_silent_lookback_weeks: int = 4
+    source_silent_min_hours: float = 24.0
 
     dashboard_base_url: str = "http://localhost:8501"
 

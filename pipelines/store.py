@@ -13,6 +13,7 @@ import sqlite3
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy.pool import NullPool
 
 from pipelines.settings import Settings
 
@@ -70,7 +71,8 @@ def source_engine(settings: Settings) -> Engine:
             conn.execute("ATTACH DATABASE ? AS ombazar", (f"file:{path}?mode=ro",))
             return conn
 
-        return create_engine("sqlite://", creator=_connect)
+        # no pooling: each connection attaches the file as it is now (the simulator replaces it whole)
+        return create_engine("sqlite://", creator=_connect, poolclass=NullPool)
     if url.startswith("postgresql"):
         if url.startswith("postgresql://"):
             url = "postgresql+psycopg://" + url[len("postgresql://") :]

@@ -388,7 +388,11 @@ def _range_text(kwargs: Mapping[str, Any], values: pd.Series) -> pd.Series:
 
 
 def _failures_from_results(
-    contract: EntityContract, frame: pd.DataFrame, results: list[Any], latest_allowed: datetime
+    contract: EntityContract,
+    frame: pd.DataFrame,
+    results: list[Any],
+    latest_allowed: datetime,
+    future_tolerance: timedelta = FUTURE_TOLERANCE,
 ) -> list[_Failure]:
     failures: list[_Failure] = []
     for result in results:
@@ -445,7 +449,7 @@ def _failures_from_results(
             limit = pd.Timestamp(latest_allowed).tz_convert("UTC")
             text = (
                 f"is a future timestamp (later than {limit:%Y-%m-%dT%H:%M:%SZ}, "
-                "the extraction time plus 5 minutes)"
+                f"the extraction time plus {future_tolerance.total_seconds() / 60:g} minutes)"
             )
             failures.append(_Failure(name, column, rows, frame[gx_column + TEXT_SUFFIX], text))
         elif kind == "expect_column_values_to_be_between":
@@ -646,12 +650,13 @@ def validate_batch(
     *,
     extracted_at: datetime,
     known: Mapping[str, set[str]] | None = None,
+    future_tolerance: timedelta = FUTURE_TOLERANCE,
 ) -> ValidationOutcome:
     """Normalise `raw` and validate it against the entity's suite; split it into valid and quarantined.
 
     `known` maps a referenced key (`category_code`, `seller_id`, `offer_id`, `order_id`, `unit_id`)
     to the ids that exist; a reference outside it quarantines the row. Keys absent from `known` are
-    not checked.
+    not checked. A timestamp later than `extracted_at + future_tolerance` is a future timestamp.
     """
     contract = entity_contract(entity)
     if extracted_at.tzinfo is None:
@@ -684,9 +689,9 @@ def validate_batch(
         )
 
     frame = _prepare(contract, rows)
-    latest_allowed = extracted_at + FUTURE_TOLERANCE
+    latest_allowed = extracted_at + future_tolerance
     results = _run_suite(contract, frame, latest_allowed)
-    failures = _failures_from_results(contract, frame, results, latest_allowed)
+    failures = _failures_from_results(contract, frame, results, latest_allowed, future_tolerance)
     failures += _parse_failures(contract, frame, failures)
     failures += _reference_failures(contract, frame, known)
     failures = _drop_implied(failures)

@@ -33,6 +33,7 @@ RULES: dict[str, Rule] = {
         Rule("seller_cancellation", "on_time", "event", "delivery"),
         Rule("quality_defect", "quality", "event", "delivery"),
         Rule("price_peer_band", "price", "state", "offer"),
+        Rule("source_silent", "ingest", "state", "source"),
     )
 }
 

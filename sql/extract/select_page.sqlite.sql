@@ -1,0 +1,19 @@
+-- One page of rows changed in [since, before), in contract order (updated_at, id), after a cursor.
+-- The reference HTTP server pages with this. `rasad_page_at` / `rasad_page_id` are the sort keys
+-- (normalised UTC text, key as text; '' where missing, so that such rows come first and are never
+-- lost); the cursor is the last row's pair. A row whose updated_at cannot be read is always served,
+-- as SqlSource always reads it, so that validation quarantines it.
+SELECT *
+FROM (
+    SELECT t.*,
+           COALESCE(strftime('%Y-%m-%dT%H:%M:%f', t.updated_at), '') AS rasad_page_at,
+           COALESCE(CAST(t.{key} AS TEXT), '') AS rasad_page_id
+    FROM ombazar.{table} t
+) p
+WHERE (p.rasad_page_at = '' OR ((:since IS NULL OR p.rasad_page_at >= :since) AND p.rasad_page_at < :before))
+  AND (:after_at IS NULL
+       OR p.rasad_page_at > :after_at
+       OR (p.rasad_page_at = :after_at AND p.rasad_page_id > :after_id))
+  AND (:group_at IS NULL OR (p.rasad_page_at = :group_at AND p.rasad_page_id = :group_id))
+ORDER BY p.rasad_page_at, p.rasad_page_id
+LIMIT :limit
