@@ -184,8 +184,6 @@ extraction_log = Table(
     Column("rows_new_versions", Integer, nullable=False),
     Column("rows_duplicates_collapsed", Integer, nullable=False),
     Column("extra_columns", Text),
-    # rows read = staged + quarantined + exact duplicates collapsed (migration 0003_ingest)
-    Column("rows_duplicates_collapsed", Integer, nullable=False, server_default="0"),
     schema=MON,
 )
 
