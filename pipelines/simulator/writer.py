@@ -26,10 +26,17 @@ REFERENCE_TABLES = (
     "region",
     "taxon",
     "person",
-    "unit",
-    "rahyari_team",
-    "monitoring_officer_assignment",
+    "secretariat",
+    "affair",
+    "fardap_office",
     "fardap_coordinator",
+    "monitoring_officer_assignment",
+    "rahyari_team",
+    "rahyari_role",
+    "kanoon",
+    "member",
+    "membership",
+    "unit",
 )
 
 
