@@ -5,6 +5,7 @@ from __future__ import annotations
 from pipelines.contract import ContractError
 from pipelines.daily_run import ReferenceStaleError
 from pipelines.monitored_day import MonitoredDayError
+from pipelines.reference_csv import ReferenceLoadError
 from pipelines.store import StoreConfigError
 
 USER_ERRORS: tuple[type[BaseException], ...] = (
@@ -12,4 +13,5 @@ USER_ERRORS: tuple[type[BaseException], ...] = (
     ReferenceStaleError,
     MonitoredDayError,
     ContractError,
+    ReferenceLoadError,
 )

@@ -46,6 +46,11 @@ class Settings(BaseSettings):
     # future timestamps: later than extraction time plus this many minutes
     future_tolerance_minutes: int = 5
 
+    # reference data (the organisation): the seed's bound on a core's people (B-5: "at most 10-15")
+    core_max_headcount: int = 15
+    # how many problems `rasad ref load` lists before it stops reading
+    reference_load_max_errors: int = 50
+
     dashboard_base_url: str = "http://localhost:8501"
 
     @property
