@@ -238,13 +238,13 @@ def _duplicate_names(frames: dict[str, pd.DataFrame], problems: _Problems) -> No
         frame = frames.get(name)
         if frame is None or frame.empty:
             continue
-        keyed = frame.assign(_key=name_key(frame["name_fa"]))
-        dup = keyed.duplicated([*scope, "_key"], keep="first")
+        keyed = frame.assign(name_key_=name_key(frame["name_fa"]), line_=frame["_line"])
+        dup = keyed.duplicated([*scope, "name_key_"], keep="first")
         for row in keyed[dup].head(5).itertuples():
-            first = keyed[(keyed["_key"] == row._key) & ~dup]
+            first = keyed[(keyed["name_key_"] == row.name_key_) & ~dup]
             if scope:
                 first = first[first["province_id"] == row.province_id]
-            problems.add(f"{name}.csv", [row._line],
+            problems.add(f"{name}.csv", [row.line_],
                          f"name «{row.name_fa}» is the same name as «{first['name_fa'].iloc[0]}» on line "
                          f"{int(first['_line'].iloc[0])} (compared after Persian normalisation)")
 
@@ -324,22 +324,30 @@ def load_reference_dir(store: Engine, directory: Path, as_of_day: date, *, max_e
     return {name: len(frame) for name, frame in frames.items()}
 
 
-def export_reference_dir(store: Engine, directory: Path) -> dict[str, int]:
-    """Write every `ref` table as `<table>.csv` in the documented format; rows per table."""
+def write_reference_csv(frames: dict[str, pd.DataFrame], directory: Path) -> dict[str, int]:
+    """Write reference frames (one per `ref` table) as the documented CSV files; rows per table."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     counts = {}
+    for name in REFERENCE_TABLES:
+        table = _table(name)
+        frame = frames[name][[c.name for c in table.columns]].copy()
+        for column in table.columns:
+            if isinstance(column.type, Boolean):
+                frame[column.name] = frame[column.name].map({True: "true", False: "false", 1: "true", 0: "false"})
+            elif isinstance(column.type, Integer):
+                frame[column.name] = pd.to_numeric(frame[column.name], errors="coerce").astype("Int64")
+        frame.to_csv(directory / f"{name}.csv", index=False, encoding="utf-8")
+        counts[name] = len(frame)
+    return counts
+
+
+def export_reference_dir(store: Engine, directory: Path) -> dict[str, int]:
+    """Write every `ref` table of the store as `<table>.csv` in the documented format; rows per table."""
+    frames = {}
     with store.connect() as conn:
         for name in REFERENCE_TABLES:
             table = _table(name)
-            keys = [c for c in table.primary_key.columns]
-            rows = conn.execute(select(table).order_by(*keys)).all()
-            frame = pd.DataFrame(rows, columns=[c.name for c in table.columns])
-            for column in table.columns:
-                if isinstance(column.type, Boolean):
-                    frame[column.name] = frame[column.name].map({True: "true", False: "false"})
-                elif isinstance(column.type, Integer):
-                    frame[column.name] = frame[column.name].astype("Int64")
-            frame.to_csv(directory / f"{name}.csv", index=False, encoding="utf-8")
-            counts[name] = len(frame)
-    return counts
+            rows = conn.execute(select(table).order_by(*table.primary_key.columns)).all()
+            frames[name] = pd.DataFrame(rows, columns=[c.name for c in table.columns])
+    return write_reference_csv(frames, directory)
