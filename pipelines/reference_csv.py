@@ -334,7 +334,7 @@ def write_reference_csv(frames: dict[str, pd.DataFrame], directory: Path) -> dic
         frame = frames[name][[c.name for c in table.columns]].copy()
         for column in table.columns:
             if isinstance(column.type, Boolean):
-                frame[column.name] = frame[column.name].map({True: "true", False: "false", 1: "true", 0: "false"})
+                frame[column.name] = frame[column.name].map({True: "true", False: "false"})
             elif isinstance(column.type, Integer):
                 frame[column.name] = pd.to_numeric(frame[column.name], errors="coerce").astype("Int64")
         frame.to_csv(directory / f"{name}.csv", index=False, encoding="utf-8")
