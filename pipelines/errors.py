@@ -6,6 +6,7 @@ from pipelines.contract import ContractError
 from pipelines.daily_run import ReferenceStaleError
 from pipelines.monitored_day import MonitoredDayError
 from pipelines.source import SourceUnavailableError
+from pipelines.reference_csv import ReferenceLoadError
 from pipelines.store import StoreConfigError
 
 USER_ERRORS: tuple[type[BaseException], ...] = (
@@ -14,4 +15,5 @@ USER_ERRORS: tuple[type[BaseException], ...] = (
     MonitoredDayError,
     ContractError,
     SourceUnavailableError,
+    ReferenceLoadError,
 )

@@ -98,6 +98,9 @@ unit = Table(
     Column("sector_code", String(32), ForeignKey("ref.taxon.code")),
     Column("headcount", Integer),
     Column("steward_person_id", String(32), ForeignKey("ref.person.person_id")),
+    # the unit's specialised domain (a supplier's suppliers kanoon and specialized rahyari follow it)
+    Column("domain_code", String(32), ForeignKey("ref.taxon.code")),
+    Column("kanoon_id", String(40), ForeignKey("ref.kanoon.kanoon_id")),
     CheckConstraint("kind IN ('work_and_life_core', 'work_and_business_core', 'supplier')", name="kind"),
     schema=REF,
 )
@@ -109,6 +112,7 @@ rahyari_team = Table(
     Column("kind", String(16), nullable=False),
     Column("province_id", String(16), ForeignKey("ref.province.province_id"), nullable=False),
     Column("region_id", String(32), ForeignKey("ref.region.region_id")),
+    # specialized: the sector or the domain it holds (a taxon code of either level)
     Column("sector_code", String(32), ForeignKey("ref.taxon.code")),
     Column("social_group", Text),
     Column("name_fa", Text, nullable=False),
@@ -116,6 +120,9 @@ rahyari_team = Table(
     Column("valid_from", DayType, nullable=False),
     Column("valid_to", DayType),
     CheckConstraint("kind IN ('social', 'exclusive', 'specialized')", name="kind"),
+    CheckConstraint("kind <> 'social' OR region_id IS NOT NULL", name="social_region"),
+    CheckConstraint("kind <> 'specialized' OR sector_code IS NOT NULL", name="specialized_taxon"),
+    CheckConstraint("kind <> 'exclusive' OR social_group IS NOT NULL", name="exclusive_group"),
     schema=REF,
 )
 
@@ -129,6 +136,8 @@ monitoring_officer_assignment = Table(
     Column("valid_to", DayType),
     Column("assigned_by", Text, nullable=False),
     Column("fardap_coordinated", Boolean, nullable=False),
+    # the Fardap coordinator with whom the assignment was coordinated
+    Column("fardap_coordinator_id", String(32), ForeignKey("ref.fardap_coordinator.coordinator_id")),
     schema=REF,
 )
 
@@ -359,3 +368,5 @@ report = Table(
     Column("written_at", UTCDateTime, nullable=False),
     schema=MON,
 )
+
+from pipelines import org_tables  # noqa: E402,F401

@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     # "source silent": same weekdays looked back on, and the shortest silence worth a finding
     source_silent_lookback_weeks: int = 4
     source_silent_min_hours: float = 24.0
+    # reference data (the organisation): the seed's bound on a core's people (B-5: "at most 10-15")
+    core_max_headcount: int = 15
+    # how many problems `rasad ref load` lists before it stops reading
+    reference_load_max_errors: int = 50
 
     dashboard_base_url: str = "http://localhost:8501"
 

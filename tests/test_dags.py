@@ -22,6 +22,7 @@ def dagbag():
 def test_every_dag_imports(dagbag):
     assert dagbag.import_errors == {}
     assert "ombazar_quality_daily" in dagbag.dags
+    assert "ombazar_reference_daily" in dagbag.dags
 
 
 def test_every_dag_has_owner_tags_retries_and_alerting(dagbag):
@@ -54,3 +55,11 @@ def test_parsing_a_dag_imports_nothing_heavy(dag_file):
     heavy = [m for m in out.stdout.strip().splitlines()[-1].split(",") if m] if out.stdout.strip() else []
     # Airflow itself pulls some of these in; what matters is that our DAG files add none
     assert "great_expectations" not in heavy and "sklearn" not in heavy
+
+
+def test_reference_dag_checks_freshness_then_the_rules_on_tehran_days(dagbag):
+    dag = dagbag.dags["ombazar_reference_daily"]
+    assert str(dag.timetable._timezone.name) == "Asia/Tehran"
+    assert [t.task_id for t in dag.topological_sort()] == ["check_reference_fresh", "check_reference_rules"]
+    outlets = dag.get_task("check_reference_rules").outlets
+    assert [o.uri for o in outlets] == ["rasad://reference/checked"]

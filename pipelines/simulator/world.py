@@ -79,7 +79,8 @@ class SimScale:
     sellers_per_province: int = 12  # total sellers ~ 31*12
     offers_per_seller: int = 4
     orders_per_day: int = 800
-    members: int = 3000
+    members: int = 3000  # the organisation's members (ref.member); buyers are drawn from them
+    units_per_province: int | None = None  # cores and suppliers; None: sellers_per_province + 2
 
 
 def _rng(seed: int, tag: str) -> np.random.Generator:
@@ -320,7 +321,13 @@ def build_world(seed: int, days: int, end_day: dt.date, scale: SimScale = SimSca
     start_day = end_day - dt.timedelta(days=days)
     start_ns, end_ns = tehran_midnight_ns(start_day), tehran_midnight_ns(end_day)
 
-    org = build_organisation(_rng(seed, "organisation"), start_day, scale.sellers_per_province)
+    org = build_organisation(
+        _rng(seed, "organisation"),
+        start_day,
+        scale.sellers_per_province,
+        units_per_province=scale.units_per_province,
+        members=scale.members,
+    )
     capitals = dict(
         zip(
             load_divisions().provinces["province_id"],

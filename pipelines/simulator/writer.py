@@ -20,16 +20,24 @@ from pipelines.sqlfiles import SQL_DIR
 from pipelines.store import insert_frame
 
 SOURCE_TABLES = ("sellers", "offers", "orders", "deliveries")
+TAXON_LEVELS = ("sector", "domain", "field", "branch", "sub_branch")
 # parents last on delete, first on insert
 REFERENCE_TABLES = (
     "province",
     "region",
     "taxon",
     "person",
-    "unit",
-    "rahyari_team",
-    "monitoring_officer_assignment",
+    "secretariat",
+    "affair",
+    "fardap_office",
     "fardap_coordinator",
+    "monitoring_officer_assignment",
+    "rahyari_team",
+    "rahyari_role",
+    "kanoon",
+    "member",
+    "membership",
+    "unit",
 )
 
 
@@ -90,8 +98,8 @@ def write_reference(frames: dict[str, pd.DataFrame], store: Engine, as_of_day: d
             frame = frames[name]
             if name == "taxon":
                 # parents before children, for the self-reference
-                depth = frame["code"].str.count(r"\.")
-                frame = frame.assign(_depth=depth).sort_values("_depth").drop(columns="_depth")
+                depth = frame["level"].map({lvl: n for n, lvl in enumerate(TAXON_LEVELS)}).fillna(len(TAXON_LEVELS))
+                frame = frame.assign(_depth=depth).sort_values("_depth", kind="stable").drop(columns="_depth")
             insert_frame(conn, table, frame[[c.name for c in table.columns if c.name in frame.columns]])
         load_id = hashlib.sha1(f"{source}|{as_of_day.isoformat()}".encode()).hexdigest()
         conn.execute(delete(schema.reference_load).where(schema.reference_load.c.load_id == load_id))

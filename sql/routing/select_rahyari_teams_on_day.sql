@@ -1,0 +1,5 @@
+-- Rahyari teams active on :day; sector_code is the sector or domain a specialized team holds.
+SELECT t.team_id, t.kind, t.province_id, t.region_id, t.sector_code, t.social_group, t.name_fa, t.email
+FROM ref.rahyari_team t
+WHERE t.valid_from <= :day AND (t.valid_to IS NULL OR t.valid_to > :day)
+ORDER BY t.team_id
