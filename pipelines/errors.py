@@ -5,8 +5,8 @@ from __future__ import annotations
 from pipelines.contract import ContractError
 from pipelines.daily_run import ReferenceStaleError
 from pipelines.monitored_day import MonitoredDayError
-from pipelines.source import SourceUnavailableError
 from pipelines.reference_csv import ReferenceLoadError
+from pipelines.source import SourceUnavailableError
 from pipelines.store import StoreConfigError
 
 USER_ERRORS: tuple[type[BaseException], ...] = (
