@@ -33,6 +33,9 @@ RULES: dict[str, Rule] = {
         Rule("seller_cancellation", "on_time", "event", "delivery"),
         Rule("quality_defect", "quality", "event", "delivery"),
         Rule("price_peer_band", "price", "state", "offer"),
+        Rule("price_own_history_jump", "price", "state", "offer"),
+        Rule("price_nesieh_markup", "price", "state", "offer"),
+        Rule("price_model_outlier", "price", "state", "offer"),
     )
 }
 
