@@ -16,7 +16,7 @@ from pipelines.settings import get_settings
 log = logging.getLogger("rasad")
 
 # modules that add subcommands: each has `register(subparsers)`
-COMMAND_MODULES: tuple[str, ...] = ("pipelines.source_cli", "pipelines.reference_cli")
+COMMAND_MODULES: tuple[str, ...] = ("pipelines.source_cli", "pipelines.reference_cli", "pipelines.price_cli")
 
 
 def _day(value: str) -> date:

@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 from pipelines import schema
 from pipelines.checks import RULES, empty_observations
 from pipelines.checks.on_time import late_deliveries, overdue_orders, seller_cancellations
-from pipelines.checks.price import peer_band
+from pipelines.checks.price import daily_price_observations
 from pipelines.checks.quality import quality_defects
 from pipelines.checks.source_silence import source_silent
 from pipelines.findings import record_observations, refresh_findings
@@ -113,7 +113,7 @@ def check(settings: Settings, day: date, run_id: str) -> dict[str, int]:
                 overdue_orders(state.deliveries, state.orders, state.offers, monitored, settings),
                 seller_cancellations(state.delivery_versions, state.orders, state.offers, monitored, settings),
                 quality_defects(state.delivery_versions, state.orders, state.offers, monitored, settings),
-                peer_band(state.offers, state.orders, monitored, settings),
+                daily_price_observations(conn, state, monitored, settings),
                 source_silent(conn, monitored, settings),
             ]
             parts = [p for p in parts if not p.empty]

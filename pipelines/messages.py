@@ -16,7 +16,8 @@ from types import MappingProxyType
 from pipelines.persian import to_persian_digits
 
 # The identifiers the pipeline uses; the catalogue must name every one (a test checks this).
-RULES = ("late_delivery", "overdue_order", "seller_cancellation", "quality_defect", "price_peer_band")
+RULES = ("late_delivery", "overdue_order", "seller_cancellation", "quality_defect", "price_peer_band",
+         "price_own_history_jump", "price_nesieh_markup", "price_model_outlier")
 CHECKS = ("on_time", "quality", "price")
 SEVERITIES = ("info", "warning", "critical")
 STATUSES = ("new", "ongoing", "resolved")
@@ -25,6 +26,7 @@ COMPLAINTS = ("not_as_described", "damaged", "wrong_item", "short_quantity", "la
 GRADES = ("A", "B", "C", "rejected")
 ENTITY_TYPES = ("delivery", "order", "offer", "seller")
 PRICE_SCOPES = ("national", "province")
+PEER_LEVELS = ("sub_branch", "branch", "field")
 
 _MESSAGES: dict[str, str] = {
     # --- rules (a finding's kind) ---
@@ -33,6 +35,9 @@ _MESSAGES: dict[str, str] = {
     "rule.seller_cancellation": "لغو توسط فروشنده",
     "rule.quality_defect": "کیفیت خلاف وعده",
     "rule.price_peer_band": "قیمت نامتعارف نسبت به همتایان",
+    "rule.price_own_history_jump": "جهش ناگهانی قیمت نسبت به سابقه همین پیشنهاد",
+    "rule.price_nesieh_markup": "افزایش نامتعارف قیمت نسیه",
+    "rule.price_model_outlier": "قیمت غیرعادی به تشخیص مدل",
     # --- checks (the three questions of the seed: on time? quality as promised? abnormal price?) ---
     "check.on_time": "به‌موقع بودن",
     "check.quality": "کیفیت",
@@ -72,6 +77,10 @@ _MESSAGES: dict[str, str] = {
     # --- peer scope of a price band ---
     "scope.national": "کل کشور",
     "scope.province": "استان",
+    # --- taxonomy level a price band compared with (it falls back when the sub-branch has few offers) ---
+    "level.sub_branch": "زیرشاخه",
+    "level.branch": "شاخه",
+    "level.field": "رشته",
     # --- units ---
     "unit.toman": "تومان",
     "unit.toman_amount": "{amount} تومان",
@@ -81,6 +90,9 @@ _MESSAGES: dict[str, str] = {
     "unit.piece": "عدد",
     "unit.item": "عدد",
     "unit.liter": "لیتر",
+    "unit.litre": "لیتر",
+    "unit.metre": "متر",
+    "unit.m3": "متر مکعب",
     "unit.meter": "متر",
     "unit.m2": "متر مربع",
     "unit.pack": "بسته",
@@ -179,6 +191,14 @@ _MESSAGES: dict[str, str] = {
     "evidence.peer_median": "میانه قیمت همتایان: {median} — {ratio} برابر میانه",
     "evidence.peer_count": "{count} پیشنهاد هم‌گروه در {scope}؛ شاخص انحراف: {z}",
     "evidence.category": "گروه کالا: {code}",
+    "evidence.peer_level": "به‌دلیل کم بودن پیشنهادهای این زیرشاخه، با همتایان هم‌{level} مقایسه شد",
+    "evidence.other_scope_median": "میانه قیمت در {scope}: {median}",
+    "evidence.previous_price": "قیمت قبلی همین پیشنهاد: {price} — قیمت فعلی {ratio} برابر آن است",
+    "evidence.price_history": "{count} قیمت ثبت‌شده برای این پیشنهاد در {days} روز گذشته",
+    "evidence.nesieh_price": "قیمت نسیه {months} ماهه: {price} — قیمت نقد: {cash}",
+    "evidence.nesieh_markup": "افزایش ماهانه نسیه: {markup} درصد — معمول برای {months} ماه: {norm} درصد",
+    "evidence.nesieh_peers": "{count} پیشنهاد نسیه با همین تعداد ماه؛ شاخص انحراف: {z}",
+    "evidence.model_score": "امتیاز ناهنجاری مدل: {score} (از یک به بالا غیرعادی است)",
     "evidence.raw": "{key}: {value}",
     # --- punctuation that is part of the wording ---
     "punct.list_separator": "، ",

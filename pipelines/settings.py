@@ -33,6 +33,22 @@ class Settings(BaseSettings):
     price_min_peer_offers: int = 8
     # floor on the peer spread (log units): below it, peers agree so closely that z explodes
     price_min_log_spread: float = 0.15
+    # price (issue 6): province band, own-history jump, nesieh markup, the outlier model
+    price_min_province_peer_offers: int = 5
+    # the own-history jump reads the offer's staged versions of this many days
+    price_history_days: int = 90
+    # a price at least this many times (or at most 1/this) every recent price of the offer is a jump
+    price_jump_ratio: float = 1.5
+    # nesieh markup per month: robust z over the norm for that many months, and a floor on the excess
+    price_nesieh_robust_z: float = 3.5
+    price_nesieh_min_excess_per_month: float = 0.015
+    price_nesieh_min_markup_spread: float = 0.004
+    # the outlier model: off by default, because bench/price_eval.py finds it adds nothing to the rules;
+    # when on, the daily check uses the current artefact if one exists (rules only otherwise)
+    price_model_enabled: bool = False
+    price_model_dir: Path | None = Field(default=None, description="default: models/price_model in the repo")
+    price_model_train_days: int = 28
+    price_model_holdout_days: int = 7
     # quality: a buyer rating at or below this is a defect signal
     low_rating_max: int = 2
     # how far back the daily checks read the marketplace state
@@ -75,6 +91,11 @@ class Settings(BaseSettings):
     def resolved_source_url(self) -> str:
         """The source URL, defaulting to the simulator's SQLite file."""
         return self.source_url or f"sqlite:///{(self.var_dir / 'sim' / 'ombazar.db').resolve()}"
+
+    @property
+    def resolved_price_model_dir(self) -> Path:
+        """Where the price model's artefacts and cards live."""
+        return self.price_model_dir or Path(__file__).resolve().parent.parent / "models" / "price_model"
 
     @property
     def reports_dir(self) -> Path:

@@ -48,7 +48,14 @@ class ReportFinding:
     - quality_defect: signals (list of signal keys), promised_quality, received_quality, buyer_rating,
       complaint, returned_qty
     - price_peer_band: unit_price_rial, peer_median_rial, ratio, robust_z, peer_count, category_code,
-      unit, scope ('national' | 'province')
+      unit, scope ('national' | 'province'), peer_level ('sub_branch' | 'branch' | 'field'),
+      national_median_rial, province_median_rial, price_score
+    - price_own_history_jump: unit_price_rial, previous_price_rial, jump_ratio, nearest_ratio, history_count,
+      history_days, unit, category_code, price_score
+    - price_nesieh_markup: unit_price_rial, nesieh_unit_price_rial, nesieh_months, markup_per_month_pct,
+      norm_markup_per_month_pct, robust_z, peer_count, unit, category_code, price_score
+    - price_model_outlier: unit_price_rial, peer_median_rial, ratio, jump_ratio, model_score, model_version,
+      unit, category_code, price_score
     """
 
     finding_id: str

@@ -223,8 +223,52 @@ def _evidence_price_peer_band(ev: Mapping[str, Any], day: date) -> list[str]:
                 z=format_number(ev.get("robust_z"), 1),
             )
         )
+    if ev.get("peer_level") in ("branch", "field"):
+        lines.append(t("evidence.peer_level", level=label("level", ev["peer_level"])))
+    other = "national" if ev.get("scope") == "province" else "province"
+    if ev.get(f"{other}_median_rial") is not None:
+        lines.append(t("evidence.other_scope_median", scope=label("scope", other),
+                       median=format_toman(ev[f"{other}_median_rial"])))
     if ev.get("category_code"):
         lines.append(t("evidence.category", code=ev["category_code"]))
+    return lines
+
+
+def _unit_price_line(ev: Mapping[str, Any]) -> list[str]:
+    unit = label("unit", ev["unit"]) if ev.get("unit") else t("unit.item")
+    if ev.get("unit_price_rial") is None:
+        return []
+    return [t("evidence.unit_price", price=format_toman(ev["unit_price_rial"]), unit=unit)]
+
+
+def _evidence_price_own_history_jump(ev: Mapping[str, Any], day: date) -> list[str]:
+    lines = _unit_price_line(ev)
+    if ev.get("previous_price_rial") is not None:
+        lines.append(t("evidence.previous_price", price=format_toman(ev["previous_price_rial"]),
+                       ratio=format_number(ev.get("jump_ratio"), 2)))
+    if ev.get("history_count") is not None:
+        lines.append(t("evidence.price_history", count=_num(ev["history_count"]), days=_num(ev.get("history_days"))))
+    return lines
+
+
+def _evidence_price_nesieh_markup(ev: Mapping[str, Any], day: date) -> list[str]:
+    lines = []
+    if ev.get("nesieh_unit_price_rial") is not None:
+        lines.append(t("evidence.nesieh_price", months=_num(ev.get("nesieh_months")),
+                       price=format_toman(ev["nesieh_unit_price_rial"]), cash=format_toman(ev.get("unit_price_rial"))))
+    if ev.get("markup_per_month_pct") is not None:
+        lines.append(t("evidence.nesieh_markup", markup=format_number(ev["markup_per_month_pct"], 1),
+                       months=_num(ev.get("nesieh_months")),
+                       norm=format_number(ev.get("norm_markup_per_month_pct"), 1)))
+    if ev.get("peer_count") is not None:
+        lines.append(t("evidence.nesieh_peers", count=_num(ev["peer_count"]), z=format_number(ev.get("robust_z"), 1)))
+    return lines
+
+
+def _evidence_price_model_outlier(ev: Mapping[str, Any], day: date) -> list[str]:
+    lines = _evidence_price_peer_band({k: v for k, v in ev.items() if k != "peer_count"}, day)
+    if ev.get("model_score") is not None:
+        lines.append(t("evidence.model_score", score=format_number(ev["model_score"], 1)))
     return lines
 
 
@@ -234,6 +278,9 @@ _EVIDENCE = {
     "seller_cancellation": _evidence_seller_cancellation,
     "quality_defect": _evidence_quality_defect,
     "price_peer_band": _evidence_price_peer_band,
+    "price_own_history_jump": _evidence_price_own_history_jump,
+    "price_nesieh_markup": _evidence_price_nesieh_markup,
+    "price_model_outlier": _evidence_price_model_outlier,
 }
 
 

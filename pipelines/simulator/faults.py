@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from pipelines.simulator.clock import NEVER, NS_DAY, NS_HOUR, end_of_tehran_day_ns, sec
-from pipelines.simulator.market import SimState, delivery_event_times, sort_events
+from pipelines.simulator.market import SimState, delivery_event_times, price_at, sort_events
 from pipelines.simulator.taxonomy import COUNTABLE_UNITS
 
 GRACE_HOURS = 6  # the on-time grace used for the truth (Rasad's setting may differ)
@@ -158,6 +158,93 @@ class AbnormalPrice:
             )
         ]
         return _truth(self.name, "offer", o["offer_id"].to_numpy()[idx], at, details)
+
+
+@dataclass
+class PriceJump:
+    """A sudden jump of an offer's price against its own history (×1.6-3 up, or ×0.4-0.65 down); the peers
+    may not notice it (a cheap seller that doubles can still sit inside the band), the seller's history does."""
+
+    name: str = "price_jump"
+    stage: str = "offers"
+    rate: float = 0.02
+    corrected_share: float = 0.4
+    min_history_days: int = 5
+
+    def apply(self, state: SimState, rng: np.random.Generator) -> pd.DataFrame:
+        o = state.offers
+        created = o["created_ns"].to_numpy()
+        first_possible = np.maximum(created + self.min_history_days * NS_DAY, state.start_ns + 2 * NS_DAY)
+        room = state.end_ns - NS_DAY - first_possible
+        idx = _pick(rng, np.flatnonzero((o["fault"].to_numpy() == "") & (room > NS_DAY)), self.rate)
+        n = len(idx)
+        at = sec(first_possible[idx] + (rng.random(n) * room[idx]).astype(np.int64))
+        up = rng.random(n) < 0.7
+        factor = np.where(up, rng.uniform(1.6, 3.0, n), rng.uniform(0.4, 0.65, n))
+        before = price_at(state, idx, at - 1)
+        price = np.maximum(np.round(before * factor / 1000) * 1000, 1000).astype(np.int64)
+        corrected = rng.random(n) < self.corrected_share
+        corrected_at = sec(np.where(corrected, at + rng.integers(2 * NS_DAY, 10 * NS_DAY, n), NEVER))
+        _replace_prices_from(state, idx, at, price, self.name, corrected, corrected_at)
+        details = [
+            {
+                "kind": "jump_up" if u else "jump_down",
+                "factor": round(float(f), 3),
+                "price_rial": int(p),
+                "previous_price_rial": int(b),
+                "corrected_at": ca,
+            }
+            for u, f, p, b, ca in zip(up, factor, price, before, _iso(corrected_at), strict=True)
+        ]
+        return _truth(self.name, "offer", o["offer_id"].to_numpy()[idx], at, details)
+
+
+@dataclass
+class NesiehMarkup:
+    """A nesieh (credit) price far above the norm: 6-15% a month over cash, where peers ask about 2.5%."""
+
+    name: str = "nesieh_markup"
+    stage: str = "offers"
+    rate: float = 0.06  # of the offers that sell on nesieh
+
+    def apply(self, state: SimState, rng: np.random.Generator) -> pd.DataFrame:
+        o = state.offers
+        on_credit = (o["nesieh_months"].to_numpy() > 0) & (o["fault"].to_numpy() == "")
+        idx = _pick(rng, np.flatnonzero(on_credit), self.rate)
+        markup = rng.uniform(0.06, 0.15, len(idx))
+        state.offers.loc[idx, "nesieh_markup"] = markup
+        state.offers.loc[idx, "fault"] = self.name
+        months = o["nesieh_months"].to_numpy()[idx]
+        details = [
+            {"markup_per_month": round(float(m), 4), "nesieh_months": int(k), "normal_markup_per_month": 0.025}
+            for m, k in zip(markup, months, strict=True)
+        ]
+        return _truth(self.name, "offer", o["offer_id"].to_numpy()[idx], o["created_ns"].to_numpy()[idx], details)
+
+
+def _replace_prices_from(
+    state: SimState, idx: np.ndarray, at: np.ndarray, price: np.ndarray, kind: str,
+    corrected: np.ndarray, corrected_at: np.ndarray,
+) -> None:
+    """Set a faulty price from `at` on (superseding later normal revisions), and its correction if any."""
+    o, pe = state.offers, state.price_events
+    fault_start = np.full(len(o), NEVER, dtype=np.int64)
+    fault_start[idx] = at
+    pe = pe[pe["at"].to_numpy() < fault_start[pe["offer_idx"].to_numpy()]]
+    new = [
+        pd.DataFrame({"offer_idx": idx, "at": at, "price": price, "kind": kind}),
+        pd.DataFrame(
+            {
+                "offer_idx": idx[corrected],
+                "at": corrected_at[corrected],
+                "price": state.normal_price(idx[corrected], corrected_at[corrected]),
+                "kind": "correction",
+            }
+        ),
+    ]
+    state.price_events = pd.concat([pe, *new], ignore_index=True)
+    sort_events(state)
+    state.offers.loc[idx, "fault"] = kind
 
 
 @dataclass
@@ -511,6 +598,8 @@ def consequences(state: SimState, truth: pd.DataFrame) -> pd.DataFrame:
 
 FAULTS: list = [
     AbnormalPrice(),
+    PriceJump(),
+    NesiehMarkup(),
     LateDelivery(),
     OverdueOrder(),
     SellerCancellation(),

@@ -152,7 +152,10 @@ def build_catalogue(
     # regional factor per (province, sub-branch), ±5%
     prov_codes, prov_pos = np.unique(province, return_inverse=True)
     regional = rng.uniform(0.95, 1.05, (len(prov_codes), len(sub_codes)))[prov_pos, pick]
-    margin = rng.lognormal(0.0, 0.08, n_off)
+    # some provinces are dearer across the board (transport, local wages): ±3% log-sd per province
+    regional = regional * rng.lognormal(0.0, 0.03, len(prov_codes))[prov_pos]
+    # a seller's own margin (its pricing habit, the same on all its offers) times the offer's own
+    margin = rng.lognormal(0.0, 0.06, n_sel)[seller_idx] * rng.lognormal(0.0, 0.05, n_off)
     level = sub["base_price_rial"].to_numpy() * regional * margin
 
     joined_o = joined[seller_idx]
@@ -217,8 +220,9 @@ def build_catalogue(
         status_events=pd.DataFrame(),
     )
 
-    # ---- price timelines: the creation price, then 0-2 normal revisions during the span
-    n_changes = np.minimum(rng.poisson(0.5, n_off), 2)
+    # ---- price timelines: the creation price, then normal revisions that follow inflation (about one
+    # every two months, so a long span does not leave prices months stale)
+    n_changes = np.minimum(rng.poisson(0.5 + 0.5 * span / NS_MONTH, n_off), 8)
     ch_offer = np.repeat(np.arange(n_off), n_changes)
     lo = np.maximum(created[ch_offer], start_ns)
     ch_at = sec(lo + (rng.random(len(ch_offer)) * (end_ns - lo)).astype(np.int64))

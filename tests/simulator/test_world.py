@@ -252,7 +252,10 @@ def test_contract_enums_and_ranges(world, final):
     nes = o[o["nesieh_months"].notna()]
     assert 0.2 < len(nes) / len(o) < 0.4
     markup = (nes["nesieh_unit_price_rial"] / nes["unit_price_rial"] - 1) / nes["nesieh_months"]
-    assert markup.between(0.012, 0.04).all()
+    truth = world.truth()
+    marked_up = nes["offer_id"].isin(truth.loc[truth["kind"] == "nesieh_markup", "entity_id"])
+    assert markup[~marked_up].between(0.012, 0.04).all()
+    assert marked_up.any() and (markup[marked_up] > 0.05).all()  # the injected ones are far above the norm
     assert o["nesieh_unit_price_rial"].isna().equals(o["nesieh_months"].isna())
     assert set(o["promised_quality"]) <= {"A", "B", "C"}
     assert (o["promised_lead_days"] >= 0).all() and (o["stock_qty"] >= 0).all()
@@ -412,7 +415,7 @@ def test_abnormal_prices_stand_out_and_normal_ones_do_not(world):
         offers = world.marketplace_as_of(end_of(row["day"]))["offers"].set_index("offer_id")
         assert offers.loc[row["entity_id"], "unit_price_rial"] == det["price_rial"]
     # every normal price at every day end lies within the normal spread of its sub-branch and unit
-    bad = set(abnormal["entity_id"])
+    bad = set(truth.loc[truth["kind"].isin(["abnormal_price", "price_jump"]), "entity_id"])
     for day in world_days(world)[::6]:
         o = world.marketplace_as_of(end_of(day))["offers"]
         normal = o[~o["offer_id"].isin(bad)]
@@ -420,6 +423,26 @@ def test_abnormal_prices_stand_out_and_normal_ones_do_not(world):
             "unit_price_rial"
         ].transform("median")
         assert ratio.between(0.6, 1.6).all(), ratio.describe()
+
+
+def test_price_jumps_and_nesieh_markups_show_what_the_truth_says(world):
+    truth = world.truth()
+    jumps = truth[truth["kind"] == "price_jump"]
+    assert len(jumps) > 5
+    for _, row in jumps.iterrows():
+        det = json.loads(row["detail"])
+        offers = world.marketplace_as_of(end_of(row["day"]))["offers"].set_index("offer_id")
+        assert offers.loc[row["entity_id"], "unit_price_rial"] == det["price_rial"]
+        ratio = det["price_rial"] / det["previous_price_rial"]
+        assert ratio >= 1.5 or ratio <= 0.67, det
+    marked = truth[truth["kind"] == "nesieh_markup"]
+    assert len(marked) > 5
+    offers = world.marketplace_as_of(world.end)["offers"].set_index("offer_id")
+    for _, row in marked.iterrows():
+        det = json.loads(row["detail"])
+        o = offers.loc[row["entity_id"]]
+        markup = (o["nesieh_unit_price_rial"] / o["unit_price_rial"] - 1) / o["nesieh_months"]
+        assert abs(markup - det["markup_per_month"]) < 0.01
 
 
 def test_ids_are_opaque_text_and_titles_are_persian(final):
@@ -440,6 +463,8 @@ def test_fault_registry_is_the_one_plug_in_place():
     names = [f.name for f in FAULTS]
     assert names == [
         "abnormal_price",
+        "price_jump",
+        "nesieh_markup",
         "late_delivery",
         "overdue_order",
         "seller_cancellation",
