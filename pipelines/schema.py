@@ -359,3 +359,5 @@ report = Table(
     Column("written_at", UTCDateTime, nullable=False),
     schema=MON,
 )
+
+from pipelines import outbox_tables  # noqa: E402,F401
