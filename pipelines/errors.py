@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pipelines.contract import ContractError
 from pipelines.daily_run import ReferenceStaleError
+from pipelines.mail.outbox import OutboxPendingError
 from pipelines.monitored_day import MonitoredDayError
 from pipelines.store import StoreConfigError
 
@@ -12,4 +13,5 @@ USER_ERRORS: tuple[type[BaseException], ...] = (
     ReferenceStaleError,
     MonitoredDayError,
     ContractError,
+    OutboxPendingError,
 )
