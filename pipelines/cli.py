@@ -152,6 +152,7 @@ def cmd_demo(args) -> int:
     last = settings.reports_dir / days[-1].isoformat()
     print(f"findings in the store: {total}")
     print(f"reports: {settings.reports_dir.resolve()}/<day>/<province_id>.html (latest: {last.resolve()})")
+    print(f"emails: {settings.outbox_dir.resolve()}/<day>/*.eml, or sent to RASAD_SMTP_HOST when it is set")
     return 0
 
 

@@ -66,7 +66,6 @@ def build_message(
     msg["To"] = [_address(n, e) for n, e in to]
     if cc:
         msg["Cc"] = [_address(n, e) for n, e in cc]
-    msg["Content-Language"] = "fa"
     msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies to a report
     msg["X-Rasad-Kind"] = kind
     msg["X-Rasad-Day"] = day.isoformat()
@@ -76,6 +75,7 @@ def build_message(
     attachments = list(attachments)
     for a in attachments:
         msg.add_attachment(a.data, maintype=a.maintype, subtype=a.subtype, filename=a.filename)
+    msg["Content-Language"] = "fa"  # after the content: set_content clears every Content-* header
     texts = [subject, *(f"{n} {e}" for n, e in (*to, *cc)), text, _DATA_URI.sub("", html)]
     texts.extend(chunk for a in attachments for chunk in _attachment_texts(a.data))
     return msg, texts

@@ -192,7 +192,7 @@ def _stamp(item: OutgoingMessage, settings: Settings, now: datetime) -> tuple[st
     msg = item.message
     for header in ("Message-ID", "Date"):
         del msg[header]
-    message_id = make_msgid(idstring=_UNSAFE.sub(".", item.key)[:60], domain=settings.mail_domain)
+    message_id = make_msgid(domain=settings.mail_domain)  # short enough never to be folded
     msg["Message-ID"] = message_id
     msg["Date"] = format_datetime(now)
     return message_id, msg.as_bytes()
