@@ -402,3 +402,29 @@ def test_a_message_carrying_a_members_mobile_is_withheld(world):
 def test_backoff_doubles_and_is_capped():
     s = Settings(smtp_retry_base_seconds=2, smtp_retry_max_seconds=10)
     assert [backoff_seconds(n, s) for n in range(1, 6)] == [2, 4, 8, 10, 10]
+
+
+@pytest.mark.db
+def test_mail_of_a_day_on_postgresql(pg_database, settings_for):
+    """The mail queries, the outbox and the archive (bytea) on PostgreSQL; no SMTP host: .eml files."""
+    day = DAY + timedelta(days=1)
+    weekday = jdatetime.date.fromgregorian(date=day).weekday()
+    settings = settings_for(store_url=pg_database, source_url=pg_database, weekly_digest_jalali_weekday=weekday)
+    simulate_into(settings, 11, 10, day + timedelta(days=1), MonitoredDay(day).end, SCALE)
+    run_day(settings, day)
+    store = store_engine(settings)
+    from pipelines.migrate import upgrade_store
+
+    upgrade_store(store)
+    first = send_day(store, settings, day)
+    assert first.delivery.transport == "file" and first.delivery.pending == 0
+    assert first.delivery.sent == first.composed > 31 + 1
+    files = sorted((settings.outbox_dir / day.isoformat()).glob("*.eml"))
+    assert len(files) == first.composed
+    assert any(f.name.startswith("sector_weekly_") for f in files)
+    again = send_day(store, settings, day)
+    assert again.composed == 0 and again.delivery.sent == 0
+    with store.connect() as conn:
+        eml = conn.execute(select(sent_message.c.eml).where(sent_message.c.kind == "fardap")).scalar_one()
+    assert message_from_bytes(eml, policy=policy.default)["X-Rasad-Kind"] == "fardap"
+    store.dispose()
