@@ -269,10 +269,10 @@ def screen(store: Engine, messages: Sequence[OutgoingMessage]) -> tuple[list[Out
     return clean, withheld
 
 
-def day_already_queued(store: Engine, day: date) -> bool:
-    """Whether the messages of `day` were queued before (a re-run composes nothing)."""
+def day_already_queued(store: Engine, day: date) -> int:
+    """How many messages of `day` were queued before (then a re-run composes nothing)."""
     with store.connect() as conn:
-        return bool(conn.execute(select(func.count()).select_from(outbox).where(outbox.c.day == day)).scalar())
+        return int(conn.execute(select(func.count()).select_from(outbox).where(outbox.c.day == day)).scalar())
 
 
 def send_day(store: Engine, settings: Settings, day: date, *, resend: bool = False,
@@ -280,7 +280,10 @@ def send_day(store: Engine, settings: Settings, day: date, *, resend: bool = Fal
     """Queue the messages of `day` (once; again with `resend`), then deliver everything due in the outbox."""
     composed = queued = kept = requeued = 0
     withheld: list[str] = []
-    if resend or not day_already_queued(store, day):
+    already = 0 if resend else day_already_queued(store, day)
+    if already:
+        kept = already
+    else:
         messages = compose_day(store, settings, day)
         composed = len(messages)
         clean, withheld = screen(store, messages)
