@@ -7,7 +7,8 @@ the promised quality, on time, and at a price that is not abnormal?
 - The data interval is the day `[D 00:00+03:30, D+1 00:00+03:30)`; every task derives D from it.
 - `extract_and_validate` stages what changed at the source (every version), quarantining bad rows
   with the failed expectation; `run_checks` reads the marketplace as it stood at the end of D;
-  `update_findings` rebuilds finding episodes; `write_reports` writes one Persian report per province.
+  `update_findings` rebuilds finding episodes; `write_reports` writes one Persian report per province;
+  `send_reports` queues the report emails in the outbox (once per day) and delivers them over `rasad_smtp`.
 - Every task is idempotent for its day: a re-run leaves the same findings.
 
 Run one day by hand: `airflow dags test ombazar_quality_daily <D+1>T00:00:00+03:30`, or
@@ -85,7 +86,15 @@ def ombazar_quality_daily():
         settings, day, run_id = _day_and_run()
         return write(settings, day, run_id)
 
-    check_reference_fresh() >> extract_and_validate() >> run_checks() >> update_findings() >> write_reports()
+    @task(retries=3, retry_delay=timedelta(minutes=2), retry_exponential_backoff=True)
+    def send_reports() -> dict:
+        from pipelines.daily_run import send_reports as send
+
+        settings, day, run_id = _day_and_run()
+        return send(settings, day, run_id)
+
+    check_reference_fresh() >> extract_and_validate() >> run_checks() >> update_findings() >> write_reports() \
+        >> send_reports()
 
 
 ombazar_quality_daily()

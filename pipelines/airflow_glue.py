@@ -64,6 +64,29 @@ def source_overrides(conn) -> dict:
     return overrides
 
 
+def _flag(value) -> bool:
+    return value if isinstance(value, bool) else str(value).strip().lower() in ("1", "true", "yes", "on")
+
+
+def smtp_settings(conn) -> dict:
+    """The `rasad_smtp` connection as Settings fields: host, port, login, password; extra `from` (or the
+    smtp provider's `from_email`), `ssl`, `starttls`, `timeout`. Plain SMTP unless the extra asks for TLS."""
+    extra = conn.extra_dejson or {}
+    fields: dict = {"smtp_host": conn.host or "localhost", "smtp_port": int(conn.port or 25)}
+    if conn.login:
+        fields.update(smtp_user=conn.login, smtp_password=conn.password or "")
+    sender = extra.get("from") or extra.get("from_email")
+    if sender:
+        fields["mail_from"] = sender
+    if "ssl" in extra:
+        fields["smtp_ssl"] = _flag(extra["ssl"])
+    if "starttls" in extra:
+        fields["smtp_starttls"] = _flag(extra["starttls"])
+    if "timeout" in extra:
+        fields["smtp_timeout_seconds"] = float(extra["timeout"])
+    return fields
+
+
 def resolve_settings() -> Settings:
     """Settings for a task: Airflow connections when defined, else the `RASAD_*` environment."""
     settings = get_settings()
@@ -76,6 +99,9 @@ def resolve_settings() -> Settings:
             overrides.update(source_overrides(conn))
         else:
             overrides[field] = sqlalchemy_url(conn)
+    smtp = _connection("rasad_smtp")
+    if smtp is not None:
+        overrides.update(smtp_settings(smtp))
     return settings.model_copy(update=overrides) if overrides else settings
 
 

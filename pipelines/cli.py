@@ -16,7 +16,9 @@ from pipelines.settings import get_settings
 log = logging.getLogger("rasad")
 
 # modules that add subcommands: each has `register(subparsers)`
-COMMAND_MODULES: tuple[str, ...] = ("pipelines.source_cli", "pipelines.reference_cli", "pipelines.price_cli")
+COMMAND_MODULES: tuple[str, ...] = (
+    "pipelines.source_cli", "pipelines.reference_cli", "pipelines.price_cli", "pipelines.mail.cli",
+)
 
 
 def _day(value: str) -> date:
@@ -154,6 +156,7 @@ def cmd_demo(args) -> int:
     last = settings.reports_dir / days[-1].isoformat()
     print(f"findings in the store: {total}")
     print(f"reports: {settings.reports_dir.resolve()}/<day>/<province_id>.html (latest: {last.resolve()})")
+    print(f"emails: {settings.outbox_dir.resolve()}/<day>/*.eml, or sent to RASAD_SMTP_HOST when it is set")
     return 0
 
 

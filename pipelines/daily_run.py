@@ -147,6 +147,23 @@ def write_reports(settings: Settings, day: date, run_id: str) -> list[str]:
     return [str(p) for p in paths]
 
 
+def send_reports(settings: Settings, day: date, run_id: str, resend: bool = False) -> dict:
+    """Queue the day's report emails in the outbox (once) and deliver what is due; fail if any still wait."""
+    from pipelines.mail.daily import send_day
+    from pipelines.mail.outbox import OutboxPendingError
+
+    store = store_engine(settings)
+    with logged_step(store, run_id, day, "send") as detail:
+        summary = send_day(store, settings, day, resend=resend)
+        detail.update(composed=summary.composed, queued=summary.queued, kept=summary.kept,
+                      requeued=summary.requeued, **asdict(summary.delivery))
+        if summary.delivery.pending:
+            raise OutboxPendingError(
+                f"{summary.delivery.pending} messages wait in the outbox ({summary.delivery.last_error}); "
+                "they go out on the next send (`rasad report send`, or the task's retry)")
+    return detail
+
+
 def run_day(settings: Settings, day: date, run_id: str | None = None) -> dict:
     """The whole daily monitoring of `day`, without Airflow (the CLI and tests use this)."""
     run_id = run_id or new_run_id(day)

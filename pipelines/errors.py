@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pipelines.contract import ContractError
 from pipelines.daily_run import ReferenceStaleError
+from pipelines.mail.outbox import OutboxPendingError
 from pipelines.monitored_day import MonitoredDayError
 from pipelines.reference_csv import ReferenceLoadError
 from pipelines.source import SourceUnavailableError
@@ -16,4 +17,5 @@ USER_ERRORS: tuple[type[BaseException], ...] = (
     ContractError,
     SourceUnavailableError,
     ReferenceLoadError,
+    OutboxPendingError,
 )

@@ -369,4 +369,5 @@ report = Table(
     schema=MON,
 )
 
-from pipelines import org_tables  # noqa: E402,F401
+# tables of other topics, defined on the same metadata, so migrations and readers see them all
+from pipelines import org_tables, outbox_tables  # noqa: E402,F401,I001

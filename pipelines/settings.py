@@ -82,6 +82,28 @@ class Settings(BaseSettings):
 
     dashboard_base_url: str = "http://localhost:8501"
 
+    # mail delivery of the reports (issue 7). No smtp_host: messages are written as .eml under var/outbox/.
+    # In Airflow the connection `rasad_smtp` wins over these (host, port, login, password; extra: from, ssl,
+    # starttls, timeout).
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_ssl: bool = False
+    smtp_starttls: bool = False
+    smtp_timeout_seconds: float = 30.0
+    mail_from: str = "rasad@rasad.example"
+    # Message-ID domain (the part after '@')
+    mail_domain: str = "rasad.example"
+    # rounds of delivery one send makes before giving up for now (the outbox keeps what is left)
+    smtp_retry_attempts: int = 4
+    # backoff between attempts at one message: base * 2**(attempt - 1), capped
+    smtp_retry_base_seconds: float = 2.0
+    smtp_retry_max_seconds: float = 900.0
+    # the specialized rahyaris' weekly digest goes out on this Jalali weekday (0 = Saturday .. 6 = Friday)
+    weekly_digest_jalali_weekday: int = 6
+    weekly_digest_days: int = 7
+
     @property
     def resolved_store_url(self) -> str:
         """The store URL, defaulting to the embedded SQLite file."""
@@ -101,6 +123,11 @@ class Settings(BaseSettings):
     def reports_dir(self) -> Path:
         """Where the daily reports are written."""
         return self.var_dir / "reports"
+
+    @property
+    def outbox_dir(self) -> Path:
+        """Where messages are written as .eml files when no SMTP server is configured."""
+        return self.var_dir / "outbox"
 
 
 @lru_cache(maxsize=1)

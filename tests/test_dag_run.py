@@ -48,7 +48,10 @@ def test_dag_test_monitors_the_tehran_day_of_its_data_interval(airflow_db, setti
         findings = conn.execute(select(func.count()).select_from(schema.finding)).scalar_one()
     assert {(s, st) for s, st, _ in steps} == {
         ("extract", "success"), ("check", "success"), ("findings", "success"), ("report", "success"),
+        ("send", "success"),
     }
+    # no rasad_smtp connection and no RASAD_SMTP_HOST: the emails are written as .eml files
+    assert len(list((settings.outbox_dir / day.isoformat()).glob("officer_*.eml"))) == 31
     assert {d for _, _, d in steps} == {day}
     assert findings > 0
     assert len(list((settings.reports_dir / day.isoformat()).glob("*.html"))) == 31

@@ -40,6 +40,7 @@ def test_daily_dag_is_on_tehran_days(dagbag):
     assert str(dag.timetable._timezone.name) == "Asia/Tehran"
     assert [t.task_id for t in dag.topological_sort()] == [
         "check_reference_fresh", "extract_and_validate", "run_checks", "update_findings", "write_reports",
+        "send_reports",
     ]
 
 

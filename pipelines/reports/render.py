@@ -367,11 +367,18 @@ def _compare(today: int, avg: float) -> dict[str, str]:
     }
 
 
-def render_province_report(report: ProvinceReport, *, compact_limit: int = DEFAULT_COMPACT_LIMIT) -> str:
+def render_province_report(
+    report: ProvinceReport,
+    *,
+    compact_limit: int = DEFAULT_COMPACT_LIMIT,
+    heading: str | None = None,
+    recipient_line: str | None = None,
+) -> str:
     """The report as a complete HTML document (a str; write it as UTF-8).
 
     It leads with the first `attention_budget` findings (the caller ranks them), lists up to
     `compact_limit` more in a compact table, and counts the rest with a pointer to the XLSX and dashboard.
+    `heading` and `recipient_line` replace the title and the officer line (a rahyari's copy, say).
     """
     findings: Sequence[ReportFinding] = report.findings
     budget = max(0, int(report.attention_budget))
@@ -385,6 +392,8 @@ def render_province_report(report: ProvinceReport, *, compact_limit: int = DEFAU
     summary_rows, summary_total = _summary_rows(report)
     context = {
         "font_css": Markup(font_face_css()),  # our own CSS; must not be HTML-escaped inside <style>
+        "heading": heading or t("report.title"),
+        "recipient_line": to_persian_digits(recipient_line) if recipient_line else None,
         "document_title": t(
             "report.document_title", province=report.province_name_fa, date=jalali_iso(report.day)
         ),

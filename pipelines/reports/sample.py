@@ -284,3 +284,56 @@ def sample_province_report(
         attention_budget=attention_budget,
         generated_at=datetime(2026, 11, 26, 22, 30, tzinfo=UTC),  # 02:00 on 6 Azar, Tehran time
     )
+
+
+def sample_fardap_digest():
+    """A made-up national digest: 31 provinces, one without an officer, three escalated findings."""
+    from pipelines.reports.digests import EscalatedFinding, FardapDigest, ProvinceFigures
+
+    names = ["تهران", "اصفهان", "فارس", "خراسان رضوی", "آذربایجان شرقی", "خوزستان", "مازندران", "گیلان",
+             "کرمان", "البرز", "قم", "یزد", "همدان", "کرمانشاه", "لرستان", "مرکزی", "قزوین", "زنجان",
+             "گلستان", "اردبیل", "سمنان", "هرمزگان", "بوشهر", "کردستان", "آذربایجان غربی", "سیستان و بلوچستان",
+             "چهارمحال و بختیاری", "کهگیلویه و بویراحمد", "ایلام", "خراسان شمالی", "خراسان جنوبی"]
+    rows = [
+        ProvinceFigures(
+            province_id=str(i + 1), name_fa=name, delivered=40 + 13 * i, late=(i * 7) % 11,
+            defects=(i * 5) % 6, active_offers=120 + 9 * i, price_findings=i % 4, open_findings=(i * 3) % 17,
+            critical=i % 3, new=i % 5, open_week_ago=(i * 5) % 15,
+            recipient_name="هماهنگ‌کننده فرداپ یزد" if name == "یزد" else f"عنصر رصد {name}",
+            recipient_role="fardap_provincial" if name == "یزد" else "monitoring_officer",
+            escalated=name == "یزد",
+        )
+        for i, name in enumerate(names)
+    ]
+    escalated = [EscalatedFinding(province_name_fa="یزد", recipient_name="هماهنگ‌کننده فرداپ یزد", finding=f)
+                 for f in sample_findings()[:3]]
+    return FardapDigest(day=SAMPLE_DAY, to_name="زهرا کریمی", to_email="fardap.central@rasad.example",
+                        rows=rows, escalated=escalated, escalated_total=3,
+                        generated_at=datetime(2026, 11, 26, 22, 30, tzinfo=UTC))
+
+
+def sample_sector_digest():
+    """A made-up weekly digest of one specialized rahyari team."""
+    from datetime import timedelta
+
+    from pipelines.reports.digests import PriceLevel, SectorDigest, SupplierToWatch
+
+    return SectorDigest(
+        team_id="spc-23-CONST", team_name_fa="رهیاری تخصصی ساختمان و مصالح - تهران",
+        email="spc.23.const@rasad.example", province_id="23", province_name_fa="تهران",
+        sector_code="CONST", sector_name_fa="ساختمان و مصالح ساختمانی",
+        first_day=SAMPLE_DAY - timedelta(days=6), day=SAMPLE_DAY,
+        delivered=412, late=37, defects=12, province_delivered=5210, province_late=388, province_defects=141,
+        prices=[
+            PriceLevel("سیمان پاکتی", "sack", 14, 1_450_000, 1_380_000),
+            PriceLevel("آجر نسوز", "piece", 9, 38_000, 41_500),
+            PriceLevel("میلگرد ۱۴", "kg", 6, 312_000, 309_000),
+        ],
+        anomalies=[f for f in sample_findings() if f.rule == "price_peer_band"],
+        anomalies_total=2,
+        suppliers=[
+            SupplierToWatch("شرکت سیمان البرز", late=3, defects=1, price=2, findings=6, impact_rial=184_000_000),
+            SupplierToWatch("شرکت آجر ری", late=1, defects=2, price=0, findings=3, impact_rial=21_000_000),
+        ],
+        generated_at=datetime(2026, 11, 26, 22, 30, tzinfo=UTC),
+    )

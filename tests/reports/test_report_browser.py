@@ -154,3 +154,74 @@ def test_report_in_headless_chromium(tmp_path):
     _run(chromium, tmp_path, "shot", f"--screenshot={shot}", "--window-size=1200,1800", real_page.as_uri())
     assert shot.exists() and shot.stat().st_size > 10_000
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def _email_html() -> tuple[str, object]:
+    """The HTML part of the officer's email, as a mail program receives it (parsed back from the bytes)."""
+    from email import message_from_bytes, policy
+
+    from pipelines.mail.daily import _officer_message
+    from pipelines.settings import Settings
+
+    report = sample_province_report()
+    item = _officer_message(report, ("مریم احمدی", "officer.23@rasad.example"), Settings())
+    parsed = message_from_bytes(item.message.as_bytes(), policy=policy.default)
+    return parsed.get_body(preferencelist=("html",)).get_content(), report.day
+
+
+def _fardap_html() -> tuple[str, object]:
+    from pipelines.reports.digest_render import render_fardap_digest
+    from pipelines.reports.sample import sample_fardap_digest
+
+    digest = sample_fardap_digest()
+    return render_fardap_digest(digest), digest.day
+
+
+def _sector_html() -> tuple[str, object]:
+    from pipelines.reports.digest_render import render_sector_digest
+    from pipelines.reports.sample import sample_sector_digest
+
+    digest = sample_sector_digest()
+    return render_sector_digest(digest), digest.day
+
+
+@pytest.mark.parametrize(
+    ("name", "page_of", "title"),
+    [
+        ("email-officer", _email_html, "گزارش روزانه رصد و پایش امبازار"),
+        ("fardap-digest", _fardap_html, "گزارش کشوری رصد و پایش امبازار"),
+        ("sector-digest", _sector_html, "گزارش هفتگی رهیاری تخصصی"),
+    ],
+    ids=["email-officer", "fardap-digest", "sector-digest"],
+)
+def test_email_and_digests_in_headless_chromium(tmp_path, name, page_of, title):
+    """The officer's email body and the two digests read right in a browser: RTL, Vazirmatn, Persian digits,
+    the Jalali date of jdatetime; a screenshot of each is kept in test-artifacts/."""
+    chromium = _chromium()
+    page, day = page_of()
+    probe_page = tmp_path / f"{name}-probe.html"
+    probe_page.write_text(page.replace("</body>", PROBE + "</body>"), encoding="utf-8")
+    done = _run(chromium, tmp_path, f"probe-{name}", "--virtual-time-budget=10000", "--window-size=1200,1800",
+                "--dump-dom", probe_page.as_uri())
+    m = re.search(r'data-probe="([^"]*)"', done.stdout)
+    assert m, f"the probe did not report; stderr: {done.stderr[-1000:]}"
+    probe = json.loads(html_lib.unescape(m.group(1)))
+    assert probe["dir"] == "rtl" and probe["computedDirection"] == "rtl"
+    assert probe["fontsCheck"] is True
+    assert {f["weight"]: f["status"] for f in probe["faces"]} == {"400": "loaded", "700": "loaded"}
+    assert probe["withVazir"] != probe["fallback"]
+    assert title in probe["text"]
+    latin = re.findall(r".{0,12}[0-9].{0,12}", probe["text"])
+    assert not latin, f"Latin digits in the visible text: {latin}"
+    j = jdatetime.date.fromgregorian(date=day)
+    expected = f"{j.day} {jdatetime.date.j_months_fa[j.month - 1]} {j.year}".translate(ASCII_TO_PERSIAN)
+    assert probe["jalaliDate"] == expected
+    assert probe["weekday"] == jdatetime.date.j_weekdays_fa[j.weekday()]
+
+    real_page = tmp_path / f"{name}.html"
+    real_page.write_text(page, encoding="utf-8")
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / f"{name}-screenshot.png"
+    shot.unlink(missing_ok=True)
+    _run(chromium, tmp_path, f"shot-{name}", f"--screenshot={shot}", "--window-size=1200,1800", real_page.as_uri())
+    assert shot.exists() and shot.stat().st_size > 10_000

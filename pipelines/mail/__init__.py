@@ -1,0 +1,1 @@
+"""Report emails: composing them (officer, rahyari, Fardap), the outbox, and delivery by SMTP."""

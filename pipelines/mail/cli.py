@@ -1,0 +1,77 @@
+"""`rasad report send` and `rasad report outbox`: the report emails from the command line.
+
+`rasad report send --date D` queues D's messages (once) and delivers what is due; `--resend` queues them again
+with new Message-IDs. Without `--date` it only delivers what waits in the outbox. SMTP comes from
+`RASAD_SMTP_*`; with no `RASAD_SMTP_HOST` the messages are written as .eml files under var/outbox/.
+"""
+
+from __future__ import annotations
+
+import argparse
+from datetime import date
+
+
+def _day(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a day: use YYYY-MM-DD (a Tehran day)") from exc
+
+
+def cmd_send(args) -> int:
+    """Queue a day's report emails and deliver the outbox."""
+    from pipelines.daily_run import new_run_id, send_reports
+    from pipelines.mail.outbox import deliver_pending, transport_for
+    from pipelines.migrate import upgrade_store
+    from pipelines.settings import get_settings
+    from pipelines.store import store_engine
+
+    settings = get_settings()
+    store = store_engine(settings)
+    upgrade_store(store)
+    where = (f"SMTP {settings.smtp_host}:{settings.smtp_port}" if settings.smtp_host
+             else f".eml files in {settings.outbox_dir.resolve()}")
+    if args.resend and not args.date:
+        raise SystemExit("rasad report send: --resend needs --date D")
+    if args.date:
+        detail = send_reports(settings, args.date, new_run_id(args.date, "send"), resend=args.resend)
+        print(f"Tehran day {args.date}: composed {detail['composed']}, queued {detail['queued']}, "
+              f"already queued {detail['kept']}, queued again {detail['requeued']}; "
+              f"sent {detail['sent']} via {where}; pending {detail['pending']}, failed {detail['failed']}")
+    else:
+        result = deliver_pending(store, settings, transport_for(settings))
+        print(f"outbox: sent {result.sent} via {where}; pending {result.pending}, failed {result.failed}")
+    return 0
+
+
+def cmd_outbox(args) -> int:
+    """Print the outbox's rows per status."""
+    from pipelines.mail.outbox import outbox_counts
+    from pipelines.settings import get_settings
+    from pipelines.store import store_engine
+
+    counts = outbox_counts(store_engine(get_settings()))
+    print(", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "the outbox is empty")
+    return 0
+
+
+def register(subparsers) -> None:
+    """Add `send` and `outbox` under the existing `rasad report` command."""
+    report = subparsers.choices["report"]
+    for action in report._actions:  # `rasad report --date D` keeps working; `send` brings its own --date
+        if action.dest == "date":
+            action.required = False
+    write = report.get_default("func")
+
+    def write_or_usage(args) -> int:
+        if getattr(args, "date", None) is None:
+            report.error("give --date D (a Tehran day), or a subcommand: send, outbox")
+        return write(args)
+
+    report.set_defaults(func=write_or_usage)
+    actions = report.add_subparsers(dest="report_action", metavar="{send,outbox}")
+    send = actions.add_parser("send", help="email the reports of a day (queued once; --resend to repeat)")
+    send.add_argument("--date", type=_day, default=None, help="the Tehran day; omit to only deliver the outbox")
+    send.add_argument("--resend", action="store_true", help="queue the day's messages again and send them")
+    send.set_defaults(func=cmd_send)
+    actions.add_parser("outbox", help="count the outbox's messages by status").set_defaults(func=cmd_outbox)

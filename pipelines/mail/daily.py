@@ -1,0 +1,298 @@
+"""The report emails of one Tehran day: who gets what, and sending them through the outbox.
+
+- Each province's recipient (its monitoring officer, or whoever the escalation names) gets the province
+  report: the RTL HTML report as the body, every finding of the day in an XLSX attachment.
+- Each rahyari team (or person) named in a finding's routing, under `rahyari` (covering) or `cc` (the county
+  "triangle" copies), gets the findings it is named on, and nothing else. Routing without those keys (the
+  officer-only routing of the walking skeleton) sends no rahyari mail.
+- Central Fardap gets the national digest.
+- On the digest weekday (Friday by default), each specialized rahyari gets its sector's week.
+
+Before anything is queued, every message is screened for the members' national ids and mobile numbers
+(ref tables); a message that carries one is withheld and the step fails loudly after the others are queued.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+
+import pandas as pd
+from sqlalchemy import Engine, func, select
+
+from pipelines import schema
+from pipelines.mail.compose import (
+    Attachment,
+    build_message,
+    jalali_compact,
+    message_texts,
+    personal_data_found,
+    plain_text,
+)
+from pipelines.mail.outbox import (
+    DeliveryResult,
+    OutgoingMessage,
+    Transport,
+    deliver_pending,
+    enqueue,
+)
+from pipelines.messages import t
+from pipelines.outbox_tables import outbox
+from pipelines.persian import format_number, jalali_date, to_persian_digits
+from pipelines.reports.daily import CHECKS, build_reports, findings_of_day
+from pipelines.reports.digest_render import render_fardap_digest, render_sector_digest
+from pipelines.reports.digests import build_fardap_digest, build_sector_digests, is_weekly_digest_day
+from pipelines.reports.model import ProvinceReport
+from pipelines.reports.render import render_province_report
+from pipelines.reports.xlsx import XLSX_MIME, findings_workbook
+from pipelines.routing import recipients_on
+from pipelines.settings import Settings
+from pipelines.sqlfiles import store_sql
+
+log = logging.getLogger(__name__)
+
+FAN_OUT_KEYS = ("rahyari", "cc")
+
+
+class PersonalDataWithheldError(RuntimeError):
+    """A composed message carried a member's national id or mobile number; it was not queued."""
+
+
+@dataclass(frozen=True)
+class SendSummary:
+    """What sending a day did."""
+
+    day: date
+    composed: int
+    queued: int
+    kept: int
+    requeued: int
+    withheld: Sequence[str]
+    delivery: DeliveryResult
+
+
+def _routing(value: object) -> dict:
+    try:
+        parsed = json.loads(value) if isinstance(value, str) and value else {}
+    except ValueError:
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
+
+
+def fan_out(findings: pd.DataFrame) -> pd.DataFrame:
+    """One row per (finding, rahyari recipient) from the findings' routing `rahyari` and `cc` lists:
+    finding_id, recipient_key (team_id or person_id), name, email, how (rahyari | cc)."""
+    columns = ["finding_id", "recipient_key", "name", "email", "how"]
+    if findings.empty:
+        return pd.DataFrame(columns=columns)
+    rows = [
+        (fid, str(e.get("team_id") or e.get("person_id")), e.get("name"), e.get("email"), how)
+        for fid, routing in zip(findings["finding_id"], findings["routing"].map(_routing), strict=True)
+        for how in FAN_OUT_KEYS
+        for e in (routing.get(how) or [])
+        if isinstance(e, dict) and (e.get("team_id") or e.get("person_id"))
+    ]
+    frame = pd.DataFrame(rows, columns=columns)
+    missing = frame["email"].isna() | (frame["email"] == "")
+    if missing.any():
+        log.warning("%d rahyari copies have no email address: not sent", int(missing.sum()))
+    return frame[~missing].drop_duplicates(["finding_id", "recipient_key"])
+
+
+def _officer_message(report: ProvinceReport, to: tuple[str | None, str], settings: Settings) -> OutgoingMessage:
+    day = report.day
+    html = render_province_report(report)
+    xlsx = findings_workbook(report.findings, day, report.province_name_fa)
+    province = to_persian_digits(report.province_name_fa)
+    text = plain_text(
+        t("email.text.officer", province=province, date=jalali_date(day)),
+        t("email.text.counts", total=format_number(len(report.findings)), new=format_number(report.new_count),
+          ongoing=format_number(report.ongoing_count)),
+        t("email.text.html_note"),
+        t("email.text.xlsx_note"),
+        t("email.text.dashboard", url=settings.dashboard_base_url),
+    )
+    msg, texts = build_message(
+        settings=settings, kind="officer", day=day,
+        subject=t("email.subject.officer", province=province, date=jalali_date(day)),
+        to=[to], text=text, html=html,
+        attachments=[Attachment(xlsx, *XLSX_MIME, f"rasad-{report.province_id}-{jalali_compact(day)}.xlsx")],
+    )
+    return OutgoingMessage(key=f"officer:{day}:{report.province_id}", day=day, kind="officer",
+                           recipient_id=report.province_id, message=msg, to=[to[1]], texts=texts)
+
+
+def _rahyari_messages(store: Engine, settings: Settings, day: date, reports: Sequence[ProvinceReport],
+                      findings: pd.DataFrame) -> list[OutgoingMessage]:
+    copies = fan_out(findings)
+    if copies.empty:
+        return []
+    with store.connect() as conn:
+        resolved = pd.read_sql(store_sql("digests/select_findings_resolved_on_day", conn.dialect.name), conn,
+                               params={"day": day})
+        observed = pd.read_sql(store_sql("digests/select_observation_counts_by_seller", conn.dialect.name),
+                               conn, params={"first_day": day - timedelta(days=7), "day": day})
+    resolved_copies = fan_out(resolved)
+    observed["day"] = pd.to_datetime(observed["day"]).dt.date
+    from pipelines.checks import RULES
+
+    observed["check"] = observed["rule"].map(lambda r: RULES[r].check if r in RULES else "other")
+    by_id = {f.finding_id: (r, f) for r in reports for f in r.findings}
+    messages = []
+    for key, mine in copies.groupby("recipient_key", sort=True):
+        listed = [by_id[fid] for fid in mine["finding_id"] if fid in by_id]
+        if not listed:
+            continue
+        report = listed[0][0]
+        items = [f for _, f in listed]  # the fan-out keeps the findings' ranked order
+        sellers = {f.seller_id for f in items}
+        obs = observed[observed["seller_id"].isin(sellers)]
+        today = obs[obs["day"] == day].groupby("check")["observed"].sum()
+        before = obs[obs["day"] < day].groupby("check")["observed"].sum() / 7.0
+        name, email = mine["name"].iloc[0], mine["email"].iloc[0]
+        team_report = replace(
+            report,
+            findings=items,
+            counts_today={c: int(today.get(c, 0)) for c in CHECKS},
+            counts_prev_7d_avg={c: float(before.get(c, 0.0)) for c in CHECKS},
+            new_count=sum(f.status == "new" for f in items),
+            ongoing_count=sum(f.status == "ongoing" for f in items),
+            resolved_count=int((resolved_copies["recipient_key"] == key).sum()),
+        )
+        team = to_persian_digits(name or key)
+        html = render_province_report(team_report, heading=t("report.rahyari_title"),
+                                      recipient_line=t("report.to_rahyari", team=team))
+        xlsx = findings_workbook(items, day, report.province_name_fa)
+        text = plain_text(
+            t("email.text.rahyari", team=team, date=jalali_date(day)),
+            t("email.text.counts", total=format_number(len(items)), new=format_number(team_report.new_count),
+              ongoing=format_number(team_report.ongoing_count)),
+            t("email.text.html_note"),
+            t("email.text.xlsx_note"),
+        )
+        msg, texts = build_message(
+            settings=settings, kind="rahyari", day=day,
+            subject=t("email.subject.rahyari", team=team, date=jalali_date(day)),
+            to=[(name, email)], text=text, html=html,
+            attachments=[Attachment(xlsx, *XLSX_MIME, f"rasad-rahyari-{jalali_compact(day)}.xlsx")],
+        )
+        messages.append(OutgoingMessage(key=f"rahyari:{day}:{key}", day=day, kind="rahyari",
+                                        recipient_id=str(key), message=msg, to=[email], texts=texts))
+    return messages
+
+
+def compose_day(store: Engine, settings: Settings, day: date) -> list[OutgoingMessage]:
+    """Every message of `day`: officers (or escalation), rahyaris, Fardap, and on the digest day the weeklies."""
+    reports = build_reports(store, settings, day)
+    with store.connect() as conn:
+        recipients = recipients_on(conn, day)
+        findings = findings_of_day(conn, day)
+    central = recipients.central or {}
+    primary = recipients.primary.set_index("province_id")
+    messages: list[OutgoingMessage] = []
+    for report in reports:
+        who = primary.loc[report.province_id] if report.province_id in primary.index else None
+        email = who["email"] if who is not None and isinstance(who["email"], str) and who["email"] else None
+        name = who["full_name"] if email else central.get("full_name")
+        email = email or central.get("email")
+        if not email:
+            log.error("province %s: no officer, coordinator or central Fardap address; report not mailed",
+                      report.province_id)
+            continue
+        messages.append(_officer_message(report, (name, email), settings))
+    messages.extend(_rahyari_messages(store, settings, day, reports, findings))
+
+    digest = build_fardap_digest(store, settings, day, reports)
+    if digest.to_email:
+        msg, texts = build_message(
+            settings=settings, kind="fardap", day=day,
+            subject=t("email.subject.fardap", date=jalali_date(day)),
+            to=[(digest.to_name, digest.to_email)],
+            text=plain_text(t("email.text.fardap", date=jalali_date(day)), t("email.text.html_note"),
+                            t("email.text.dashboard", url=settings.dashboard_base_url)),
+            html=render_fardap_digest(digest),
+        )
+        messages.append(OutgoingMessage(key=f"fardap:{day}:national", day=day, kind="fardap",
+                                        recipient_id="fardap_central", message=msg, to=[digest.to_email],
+                                        texts=texts))
+    else:
+        log.error("no central Fardap address on %s: the national digest is not mailed", day)
+
+    if is_weekly_digest_day(day, settings):
+        for d in build_sector_digests(store, settings, day, reports):
+            if not d.email:
+                log.warning("specialized rahyari %s has no email: weekly digest not mailed", d.team_id)
+                continue
+            team = to_persian_digits(d.team_name_fa)
+            msg, texts = build_message(
+                settings=settings, kind="sector_weekly", day=day,
+                subject=t("email.subject.sector_weekly", team=team, date=jalali_date(day)),
+                to=[(d.team_name_fa, d.email)],
+                text=plain_text(t("email.text.sector_weekly", team=team, date=jalali_date(day)),
+                                t("email.text.html_note")),
+                html=render_sector_digest(d),
+            )
+            messages.append(OutgoingMessage(key=f"sector_weekly:{day}:{d.team_id}", day=day, kind="sector_weekly",
+                                            recipient_id=d.team_id, message=msg, to=[d.email],
+                                            texts=texts))
+    return messages
+
+
+def personal_values(store: Engine) -> set[str]:
+    """The national ids and mobile numbers of every ref table that holds them (members, people)."""
+    values: set[str] = set()
+    with store.connect() as conn:
+        for table in schema.metadata.tables.values():
+            if table.schema != schema.REF:
+                continue
+            for column in ("national_id", "mobile"):
+                if column in table.c:
+                    values.update(str(v).strip() for v in conn.execute(
+                        select(table.c[column]).where(table.c[column].is_not(None))).scalars())
+    values |= {v[1:] for v in values if v.startswith("0") and len(v) == 11}  # 0912... also written 912...
+    return {v for v in values if len(v) >= 7}
+
+
+def screen(store: Engine, messages: Sequence[OutgoingMessage]) -> tuple[list[OutgoingMessage], list[str]]:
+    """Split messages into the clean and the withheld (those carrying a member's personal data)."""
+    personal = personal_values(store)
+    clean, withheld = [], []
+    for m in messages:
+        if personal_data_found(m.texts or message_texts(m.message.as_bytes()), personal):
+            log.error("message %s carries personal data: withheld", m.key)
+            withheld.append(m.key)
+        else:
+            clean.append(m)
+    return clean, withheld
+
+
+def day_already_queued(store: Engine, day: date) -> int:
+    """How many messages of `day` were queued before (then a re-run composes nothing)."""
+    with store.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(outbox).where(outbox.c.day == day)).scalar())
+
+
+def send_day(store: Engine, settings: Settings, day: date, *, resend: bool = False,
+             transport: Transport | None = None) -> SendSummary:
+    """Queue the messages of `day` (once; again with `resend`), then deliver everything due in the outbox."""
+    composed = queued = kept = requeued = 0
+    withheld: list[str] = []
+    already = 0 if resend else day_already_queued(store, day)
+    if already:
+        kept = already
+    else:
+        messages = compose_day(store, settings, day)
+        composed = len(messages)
+        clean, withheld = screen(store, messages)
+        counts = enqueue(store, clean, settings, resend=resend)
+        queued, kept, requeued = counts.queued, counts.kept, counts.requeued
+    delivery = deliver_pending(store, settings, transport)
+    summary = SendSummary(day=day, composed=composed, queued=queued, kept=kept, requeued=requeued,
+                          withheld=withheld, delivery=delivery)
+    if withheld:
+        raise PersonalDataWithheldError(
+            f"{len(withheld)} messages of {day} carried a member's personal data and were withheld: {withheld}")
+    return summary
