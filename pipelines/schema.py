@@ -358,3 +358,4 @@ report = Table(
     Column("written_at", UTCDateTime, nullable=False),
     schema=MON,
 )
+from pipelines import scorecard_tables  # noqa: E402,F401

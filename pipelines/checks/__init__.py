@@ -33,6 +33,9 @@ RULES: dict[str, Rule] = {
         Rule("seller_cancellation", "on_time", "event", "delivery"),
         Rule("quality_defect", "quality", "event", "delivery"),
         Rule("price_peer_band", "price", "state", "offer"),
+        Rule("scorecard_on_time", "on_time", "state", "seller"),
+        Rule("scorecard_quality", "quality", "state", "seller"),
+        Rule("scorecard_seller_cancel", "on_time", "state", "seller"),
     )
 }
 
