@@ -16,7 +16,7 @@ from pipelines.settings import get_settings
 log = logging.getLogger("rasad")
 
 # modules that add subcommands: each has `register(subparsers)`
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = ("pipelines.finding_cli",)
 
 
 def _day(value: str) -> date:

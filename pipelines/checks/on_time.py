@@ -10,6 +10,7 @@ from pipelines.settings import Settings
 
 FULFILLED_STATUSES = ("delivered", "returned")
 CANCELLED_STATUSES = ("cancelled_by_seller", "cancelled_by_buyer")
+OPEN_STATUSES = ("pending", "shipped")
 
 
 def _iso(series: pd.Series) -> pd.Series:
@@ -128,13 +129,17 @@ def overdue_orders(
     d = deliveries[deliveries["order_id"].isin(due["order_id"])]
     fulfilled = d["status"].isin(FULFILLED_STATUSES) & d["delivered_at"].notna() & (d["delivered_at"] < day.end)
     delivered_qty = d["delivered_qty"].where(fulfilled, 0.0).fillna(0.0).groupby(d["order_id"]).sum()
-    cancelled = d["status"].isin(CANCELLED_STATUSES).groupby(d["order_id"]).any()
+    # the rest of the quantity is still owed while a shipment is pending or on its way; once every
+    # shipment is delivered or cancelled (by either side), the order is closed
+    still_open = d["status"].isin(OPEN_STATUSES).groupby(d["order_id"]).any()
+    has_delivery = pd.Series(True, index=d["order_id"].unique())
     o = due.set_index("order_id")
     o = o.assign(
         delivered_qty=delivered_qty.reindex(o.index).fillna(0.0),
-        cancelled=cancelled.reindex(o.index).fillna(False).astype(bool),
+        still_open=still_open.reindex(o.index).fillna(False).astype(bool)
+        | ~has_delivery.reindex(o.index).fillna(False).astype(bool),
     )
-    o = o[(o["delivered_qty"] < o["quantity"] - 1e-9) & ~o["cancelled"]].reset_index()
+    o = o[(o["delivered_qty"] < o["quantity"] - 1e-9) & o["still_open"]].reset_index()
     if o.empty:
         return empty_observations()
     o = o.merge(offers[["offer_id", "seller_id"]], on="offer_id", how="left")

@@ -440,6 +440,10 @@ def test_fault_registry_is_the_one_plug_in_place():
     names = [f.name for f in FAULTS]
     assert names == [
         "abnormal_price",
+        "chronic_late_seller",
+        "chronic_defect_seller",
+        "chronic_cancel_seller",
+        "timing_confounder",
         "late_delivery",
         "overdue_order",
         "seller_cancellation",
