@@ -50,6 +50,22 @@ _SETTING = {
 }
 
 
+_DENOMINATOR = {
+    "on_time_rate": "orders_completed",
+    "quality_defect_rate": "deliveries_delivered",
+    "seller_cancel_rate": "deliveries_resolved",
+}
+
+
+def wilson_lower_bound(share: pd.Series, n: pd.Series, z: float) -> pd.Series:
+    """The Wilson score lower bound of a proportion, whole-column (NaN where n is 0)."""
+    n = n.astype(float).where(n > 0)
+    share = share.clip(0.0, 1.0)  # defects can outnumber the window's deliveries (they surface later)
+    centre = share + z * z / (2 * n)
+    spread = z * np.sqrt(share * (1 - share) / n + z * z / (4 * n * n))
+    return (centre - spread) / (1 + z * z / n)
+
+
 def _unit_kind(kind: pd.Series) -> pd.Series:
     """'supplier' or 'core' (work-and-life and work-and-business cores share thresholds)."""
     return pd.Series(np.where(kind == "supplier", "supplier", "core"), index=kind.index)
@@ -155,8 +171,13 @@ def window_scorecards(activity: pd.DataFrame, buyers: pd.DataFrame, units: pd.Da
     breached = []
     for rule, (rate, direction, _value) in SCORECARD_RULES.items():
         limit = _per_kind(settings, _SETTING[rate], sc["unit_kind"])
-        beyond = sc[rate] < limit if direction == "min" else sc[rate] > limit
-        sc[f"_{rule}"] = judged & beyond.fillna(False)
+        # judged on the bad share (late, defective, cancelled) and its lower confidence bound
+        bad_share = 1.0 - sc[rate] if direction == "min" else sc[rate]
+        bad_limit = 1.0 - limit if direction == "min" else limit
+        n = sc[_DENOMINATOR[rate]]
+        bound = wilson_lower_bound(bad_share, n, settings.scorecard_breach_confidence_z)
+        sc[f"_{rule}_bound"] = (1.0 - bound) if direction == "min" else bound
+        sc[f"_{rule}"] = judged & (bound > bad_limit).fillna(False)
         breached.append(np.where(sc[f"_{rule}"], rule, ""))
     sc["breaches"] = [",".join(x for x in row if x) for row in zip(*breached, strict=True)]
     sc["day"] = day
@@ -177,6 +198,7 @@ def breach_observations(scorecards: pd.DataFrame, settings: Settings) -> pd.Data
             "window_days": hit["window_days"].astype("int64"),
             "unit_kind": hit["unit_kind"],
             "rate": hit[rate].round(4),
+            "rate_confidence_bound": hit[f"_{rule}_bound"].round(4),
             "threshold": limit.round(4),
             "direction": direction,
             "deliveries_resolved": hit["deliveries_resolved"].astype("int64"),

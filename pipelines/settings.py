@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     scorecard_max_quality_defect_rate_supplier: float = 0.12
     scorecard_max_seller_cancel_rate_core: float = 0.15
     scorecard_max_seller_cancel_rate_supplier: float = 0.08
+    # a breach must hold with this confidence: the Wilson bound of the bad share (one-sided z; 1.645 is 95%)
+    # must lie beyond the threshold, so a seller with 2 late of 20 is not judged on luck
+    scorecard_breach_confidence_z: float = 1.645
     # distinct buyers are kept per seller and day up to this many (exact below it; gates must be <= it)
     scorecard_buyer_sample_cap: int = 50
 
