@@ -103,9 +103,18 @@ def score(findings: pd.DataFrame, truth: pd.DataFrame, monitored: list[date]) ->
         out[rule] = _score(set(zip(f["entity_id"], f["episode_start_day"], strict=True)),
                            set(zip(t["entity_id"], t["day"], strict=True)))
     for rule, kind in SCORECARD_RULES.items():
-        f = findings[findings["rule"] == rule]
-        t = truth[(truth["kind"] == kind) & (truth["day"] <= last - timedelta(days=7))]
-        out[rule] = _score(set(f["entity_id"]), set(t["entity_id"]))
+        # recall over the sellers that went bad at least a week before the last day; a breach of a seller
+        # that went bad later is still right (precision), only too young to demand
+        found = set(findings[findings["rule"] == rule]["entity_id"])
+        chronic = truth[truth["kind"] == kind]
+        demanded = set(chronic[chronic["day"] <= last - timedelta(days=7)]["entity_id"])
+        s = _score(found, demanded)
+        right = found & set(chronic["entity_id"])
+        s["precision"] = len(right) / len(found) if found else 1.0
+        s["tp"] = len(right)
+        s["f1"] = 2 * s["precision"] * s["recall"] / (s["precision"] + s["recall"]) if s["precision"] + s[
+            "recall"] else 0.0
+        out[rule] = s
     price = truth[truth["kind"] == "abnormal_price"]
     corrected = price["detail"].map(lambda d: json.loads(d).get("corrected_at"))
     corrected_day = pd.to_datetime(corrected, utc=True).dt.tz_convert("Asia/Tehran").dt.date

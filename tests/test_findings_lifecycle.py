@@ -48,10 +48,15 @@ def ten_days(tmp_path_factory):
     upgrade_store(store)
     write_reference(world.reference_tables(), store, DAYS[-1], source="test")
 
-    def run(day: date) -> None:
+    done: set[date] = set()
+
+    def run(day: date, again: bool = False) -> None:
+        if day in done and not again:
+            return
         frames = world.marketplace_as_of(MonitoredDay(day).end)
         write_source_sqlite(persian_digit_numbers(frames), _sqlite_path(settings.resolved_source_url))
         run_day(settings, day)
+        done.add(day)
 
     for day in DAYS[:-1]:
         run(day)
@@ -60,12 +65,47 @@ def ten_days(tmp_path_factory):
     return settings, run, set(chronic["entity_id"])
 
 
+@pytest.fixture
+def cli(ten_days, monkeypatch):
+    """`rasad ...` on the ten days' store."""
+    from pipelines.settings import get_settings
+
+    monkeypatch.setenv("RASAD_VAR_DIR", str(ten_days[0].var_dir))
+    get_settings.cache_clear()
+    yield rasad
+    get_settings.cache_clear()
+
+
 def _findings(settings) -> pd.DataFrame:
     with store_engine(settings).connect() as conn:
         frame = pd.read_sql(select(schema.finding), conn)
     for column in ("episode_start_day", "last_observed_day"):
         frame[column] = frame[column].map(lambda v: date.fromisoformat(str(v)[:10]))
     return frame
+
+
+def test_a_false_positive_leaves_the_next_days_report_and_its_history_is_kept(ten_days, cli, capsys):
+    settings, run, chronic = ten_days
+    f = _findings(settings)
+    target = f[(f["rule"] == "scorecard_on_time") & f["entity_id"].isin(chronic)
+               & (f["last_observed_day"] == DAYS[-2])].iloc[0]
+    code = finding_short_code(target["finding_id"])
+    assert target["finding_id"] in {x.finding_id for r in build_reports(store_engine(settings), settings, DAYS[-2])
+                                    for x in r.findings}
+    assert cli(["finding", "verdict", code, "--as", "acknowledged", "--note", "seen", "--by", "officer"]) == 0
+    assert cli(["finding", "verdict", target["finding_id"], "--as", "false_positive",
+                  "--note", "harvest season, agreed delay", "--by", "officer"]) == 0
+    run(DAYS[-1], again=True)
+    still = _findings(settings).set_index("finding_id").loc[target["finding_id"]]
+    assert still["last_observed_day"] == DAYS[-1]  # the condition holds; the officer said it is no problem
+    listed = {x.finding_id for r in build_reports(store_engine(settings), settings, DAYS[-1]) for x in r.findings}
+    assert target["finding_id"] not in listed
+    assert cli(["finding", "show", code]) == 0
+    shown = capsys.readouterr().out
+    assert shown.index("acknowledged") < shown.index("false_positive")
+    with store_engine(settings).connect() as conn:
+        labels = pd.read_sql("SELECT rule, entity_id, verdict FROM finding_label", conn)
+    assert (labels.set_index("entity_id").loc[target["entity_id"], "verdict"] == "false_positive")
 
 
 def test_a_chronic_late_seller_is_one_ongoing_finding_not_one_a_day(ten_days):
@@ -86,30 +126,7 @@ def test_a_chronic_late_seller_is_one_ongoing_finding_not_one_a_day(ten_days):
     assert set(sc["window_days"]) == {7, 30, 90} and sc["day"].nunique() >= 9
 
 
-def test_a_false_positive_leaves_the_next_days_report_and_its_history_is_kept(ten_days, capsys):
-    settings, run, chronic = ten_days
-    run(DAYS[-2])
-    f = _findings(settings)
-    target = f[(f["rule"] == "scorecard_on_time") & f["entity_id"].isin(chronic)
-               & (f["last_observed_day"] == DAYS[-2])].iloc[0]
-    code = finding_short_code(target["finding_id"])
-    assert rasad(["finding", "verdict", code, "--as", "acknowledged", "--note", "seen", "--by", "officer"]) == 0
-    assert rasad(["finding", "verdict", target["finding_id"], "--as", "false_positive",
-                  "--note", "harvest season, agreed delay", "--by", "officer"]) == 0
-    run(DAYS[-1])
-    still = _findings(settings).set_index("finding_id").loc[target["finding_id"]]
-    assert still["last_observed_day"] == DAYS[-1]  # the condition holds; the officer said it is no problem
-    listed = {x.finding_id for r in build_reports(store_engine(settings), settings, DAYS[-1]) for x in r.findings}
-    assert target["finding_id"] not in listed
-    assert rasad(["finding", "show", code]) == 0
-    shown = capsys.readouterr().out
-    assert shown.index("acknowledged") < shown.index("false_positive")
-    with store_engine(settings).connect() as conn:
-        labels = pd.read_sql("SELECT rule, entity_id, verdict FROM finding_label", conn)
-    assert (labels.set_index("entity_id").loc[target["entity_id"], "verdict"] == "false_positive")
-
-
-def test_a_sheet_of_verdicts_is_all_or_nothing_with_bad_lines_named(ten_days, tmp_path, capsys):
+def test_a_sheet_of_verdicts_is_all_or_nothing_with_bad_lines_named(ten_days, cli, tmp_path, capsys):
     settings, run, _ = ten_days
     f = _findings(settings)
     ids = list(f[f["rule"] == "late_delivery"]["finding_id"][:3])
@@ -118,14 +135,14 @@ def test_a_sheet_of_verdicts_is_all_or_nothing_with_bad_lines_named(ten_days, tm
     bad = pd.concat([good, pd.DataFrame({"finding_id": ["nope", ids[0]], "verdict": ["actioned", "maybe"],
                                          "note": ["", ""]})], ignore_index=True)
     bad.to_csv(tmp_path / "bad.csv", index=False)
-    assert rasad(["finding", "verdicts", str(tmp_path / "bad.csv"), "--by", "officer"]) == 2
+    assert cli(["finding", "verdicts", str(tmp_path / "bad.csv"), "--by", "officer"]) == 2
     err = capsys.readouterr().err
     assert "line 5: no single finding" in err and "line 6: unknown verdict maybe" in err
     with store_engine(settings).connect() as conn:
         assert conn.execute(select(schema.finding_verdict).where(
             schema.finding_verdict.c.finding_id.in_(ids))).first() is None
     good.to_excel(tmp_path / "good.xlsx", index=False)
-    assert rasad(["finding", "verdicts", str(tmp_path / "good.xlsx"), "--by", "officer"]) == 0
-    assert rasad(["finding", "verdicts", str(tmp_path / "good.xlsx"), "--by", "officer"]) == 0  # again
+    assert cli(["finding", "verdicts", str(tmp_path / "good.xlsx"), "--by", "officer"]) == 0
+    assert cli(["finding", "verdicts", str(tmp_path / "good.xlsx"), "--by", "officer"]) == 0  # again
     out = capsys.readouterr().out
     assert "2 verdict(s) recorded" in out and "0 verdict(s) recorded, 2 already current" in out
