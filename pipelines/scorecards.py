@@ -167,7 +167,9 @@ def window_scorecards(activity: pd.DataFrame, buyers: pd.DataFrame, units: pd.Da
         (sc["deliveries_resolved"] >= _per_kind(settings, "scorecard_min_deliveries", sc["unit_kind"]))
         & (sc["distinct_buyers"] >= _per_kind(settings, "scorecard_min_distinct_buyers", sc["unit_kind"]))
     )
-    judged = sc["volume_ok"] & (sc["window_days"] == settings.scorecard_breach_window_days)
+    window = settings.scorecard_breach_window_days
+    history_days = activity[activity["day"] >= day - timedelta(days=window - 1)]["day"].nunique()
+    judged = sc["volume_ok"] & (sc["window_days"] == window) & (history_days >= settings.scorecard_min_history_days)
     breached = []
     for rule, (rate, direction, _value) in SCORECARD_RULES.items():
         limit = _per_kind(settings, _SETTING[rate], sc["unit_kind"])

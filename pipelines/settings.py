@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     # scorecards: rolling windows stored per day; breaches are judged on one of them
     scorecard_windows_days: tuple[int, ...] = (7, 30, 90)
     scorecard_breach_window_days: int = 30
+    # no breach is judged before the store holds this many monitored days of the judged window: the first
+    # days of monitoring see a backlog of late orders completing, which is no seller's recent record
+    scorecard_min_history_days: int = 7
     # minimum volume before a rate counts: resolved deliveries AND distinct buyers, per unit kind
     scorecard_min_deliveries_core: int = 10
     scorecard_min_deliveries_supplier: int = 20
@@ -68,9 +71,10 @@ class Settings(BaseSettings):
     scorecard_max_quality_defect_rate_supplier: float = 0.12
     scorecard_max_seller_cancel_rate_core: float = 0.15
     scorecard_max_seller_cancel_rate_supplier: float = 0.08
-    # a breach must hold with this confidence: the Wilson bound of the bad share (one-sided z; 1.645 is 95%)
+    # a breach must hold with this confidence: the Wilson bound of the bad share (one-sided z; 2.326 is 99%,
+    # because hundreds of sellers are judged every day)
     # must lie beyond the threshold, so a seller with 2 late of 20 is not judged on luck
-    scorecard_breach_confidence_z: float = 1.645
+    scorecard_breach_confidence_z: float = 2.326
     # distinct buyers are kept per seller and day up to this many (exact below it; gates must be <= it)
     scorecard_buyer_sample_cap: int = 50
 

@@ -60,10 +60,9 @@ def grade_severity(observations: pd.DataFrame, prior: pd.DataFrame, settings: Se
                         settings.severity_critical_repeat_offences)
     level = np.maximum.reduce([base, by_buyers, by_repeats])
     obs["severity"] = np.array(LEVELS, dtype=object)[level]
-    buyers = obs["buyers_affected"].astype(object).where(obs["buyers_affected"].notna(), None)
-    buyers = buyers.map(lambda b: None if b is None else int(b))
+    buyers = pd.to_numeric(obs["buyers_affected"], errors="coerce").to_numpy(dtype=float)
     obs["evidence"] = [
-        {**ev, "buyers_affected": b, "repeat_offences": int(r)}
+        {**ev, "buyers_affected": None if np.isnan(b) else int(b), "repeat_offences": int(r)}
         for ev, b, r in zip(obs["evidence"], buyers, obs["repeat_offences"], strict=True)
     ]
     return obs.drop(columns=["repeat_offences"])

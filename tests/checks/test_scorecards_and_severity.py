@@ -91,10 +91,10 @@ def test_enough_volume_and_a_bad_rate_breach_and_the_gate_needs_distinct_buyers_
 
 
 def test_thresholds_differ_for_cores_and_suppliers():
-    # 30 late of 200 (85% on time) is within a core's 80% but below a supplier's 90%, and 200 orders
+    # 60 late of 400 (85% on time) is within a core's 80% but below a supplier's 90%, and 400 orders
     # are enough for the confidence bound to judge
-    core = _activity("core", 10, delivered=200, late=30, buyers=40)
-    supplier = _activity("sup", 10, delivered=200, late=30, buyers=40)
+    core = _activity("core", 10, delivered=400, late=60, buyers=40)
+    supplier = _activity("sup", 10, delivered=400, late=60, buyers=40)
     sc = _scorecards(core, supplier, kinds={"sup": "supplier"})
     assert sc.loc[("core", 30), "breaches"] == ""
     assert sc.loc[("sup", 30), "breaches"] == "scorecard_on_time"
