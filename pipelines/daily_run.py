@@ -23,7 +23,7 @@ from pipelines.checks.on_time import late_deliveries, overdue_orders, seller_can
 from pipelines.checks.price import daily_price_observations
 from pipelines.checks.quality import quality_defects
 from pipelines.checks.source_silence import source_silent
-from pipelines.findings import record_observations, refresh_findings
+from pipelines.findings import record_observations, refresh_findings, with_scorecards_and_severity
 from pipelines.monitored_day import MonitoredDay
 from pipelines.routing import recipients_on, route_sellers
 from pipelines.settings import Settings
@@ -118,6 +118,7 @@ def check(settings: Settings, day: date, run_id: str) -> dict[str, int]:
             ]
             parts = [p for p in parts if not p.empty]
             observations = pd.concat(parts, ignore_index=True) if parts else empty_observations()
+            observations = with_scorecards_and_severity(conn, state, observations, settings)
             routing = _seller_routing(conn, day)
             observations = observations.merge(routing[["seller_id", "province_id"]], on="seller_id", how="left")
             record_observations(conn, day, observations)

@@ -40,6 +40,19 @@ def finding_ids(rule: pd.Series, entity_id: pd.Series, start_day: pd.Series) -> 
     return keys.map(lambda k: hashlib.sha1(k.encode("utf-8")).hexdigest()[:32])
 
 
+def with_scorecards_and_severity(conn: Connection, state, observations: pd.DataFrame, settings) -> pd.DataFrame:
+    """The day's observations plus scorecard breaches (scorecards stored), severities raised by impact."""
+    from pipelines.checks.severity import grade_severity, prior_offences
+    from pipelines.scorecards import update_scorecards
+
+    breaches = update_scorecards(conn, state, observations, settings)
+    parts = [p for p in (observations, breaches) if not p.empty]
+    if not parts:
+        return observations
+    combined = pd.concat(parts, ignore_index=True)
+    return grade_severity(combined, prior_offences(conn, state.day.day, settings), settings)
+
+
 def record_observations(conn: Connection, day: date, observations: pd.DataFrame) -> int:
     """Replace the observations of `day` with these (idempotent for a re-run of the day)."""
     conn.execute(delete(schema.finding_observation).where(schema.finding_observation.c.day == day))

@@ -17,11 +17,13 @@ from pipelines.persian import to_persian_digits
 
 # The identifiers the pipeline uses; the catalogue must name every one (a test checks this).
 RULES = ("late_delivery", "overdue_order", "seller_cancellation", "quality_defect", "price_peer_band",
-         "price_own_history_jump", "price_nesieh_markup", "price_model_outlier")
-CHECKS = ("on_time", "quality", "price")
+         "price_own_history_jump", "price_nesieh_markup", "price_model_outlier",
+         "scorecard_on_time", "scorecard_quality", "scorecard_seller_cancel", "source_silent")
+CHECKS = ("on_time", "quality", "price", "ingest")
 SEVERITIES = ("info", "warning", "critical")
 STATUSES = ("new", "ongoing", "resolved")
 QUALITY_SIGNALS = ("grade_below_promised", "rejected", "returned", "complaint", "low_rating")
+VERDICTS = ("acknowledged", "false_positive", "actioned")
 COMPLAINTS = ("not_as_described", "damaged", "wrong_item", "short_quantity", "late", "other")
 GRADES = ("A", "B", "C", "rejected")
 ENTITY_TYPES = ("delivery", "order", "offer", "seller")
@@ -35,13 +37,22 @@ _MESSAGES: dict[str, str] = {
     "rule.seller_cancellation": "لغو توسط فروشنده",
     "rule.quality_defect": "کیفیت خلاف وعده",
     "rule.price_peer_band": "قیمت نامتعارف نسبت به همتایان",
+    "rule.source_silent": "سکوت غیرعادی منبع داده بازار",
     "rule.price_own_history_jump": "جهش ناگهانی قیمت نسبت به سابقه همین پیشنهاد",
     "rule.price_nesieh_markup": "افزایش نامتعارف قیمت نسیه",
     "rule.price_model_outlier": "قیمت غیرعادی به تشخیص مدل",
+    "rule.scorecard_on_time": "کارنامه فروشنده: نرخ تحویل به‌موقع پایین",
+    "rule.scorecard_quality": "کارنامه فروشنده: نرخ کیفیت خلاف وعده بالا",
+    "rule.scorecard_seller_cancel": "کارنامه فروشنده: نرخ لغو توسط فروشنده بالا",
+    # --- officers' verdicts on a finding ---
+    "verdict.acknowledged": "دیده شد",
+    "verdict.false_positive": "هشدار نادرست",
+    "verdict.actioned": "اقدام شد",
     # --- checks (the three questions of the seed: on time? quality as promised? abnormal price?) ---
     "check.on_time": "به‌موقع بودن",
     "check.quality": "کیفیت",
     "check.price": "قیمت",
+    "check.ingest": "دریافت داده از بازار",
     # --- severities ---
     "severity.info": "اطلاع",
     "severity.warning": "هشدار",
@@ -281,6 +292,9 @@ _MESSAGES: dict[str, str] = {
     "weekly.col.impact": "اثر مالی",
     "weekly.none": "موردی در این هفته نیست.",
     "unit.percent": "{value}٪",
+    "evidence.scorecard_rate": "در {window} روز گذشته: {rate} درصد (آستانه {threshold} درصد)",
+    "evidence.scorecard_volume": "{deliveries} تحویل، {buyers} خریدار متمایز",
+    "evidence.impact_reach": "خریداران متأثر: {buyers} — موارد دیگر همین تخلف از این فروشنده در روزهای اخیر: {repeats}",
     # --- punctuation that is part of the wording ---
     "punct.list_separator": "، ",
 }

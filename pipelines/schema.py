@@ -370,4 +370,4 @@ report = Table(
 )
 
 # tables of other topics, defined on the same metadata, so migrations and readers see them all
-from pipelines import org_tables, outbox_tables  # noqa: E402,F401,I001
+from pipelines import org_tables, outbox_tables, scorecard_tables  # noqa: E402,F401,I001

@@ -79,6 +79,37 @@ class Settings(BaseSettings):
     core_max_headcount: int = 15
     # how many problems `rasad ref load` lists before it stops reading
     reference_load_max_errors: int = 50
+    # ---- issue 5: severity from impact, seller scorecards, verdicts
+    # severity: buyers affected by one finding, and the seller's repeat offences of the same rule
+    severity_warning_buyers_affected: int = 3
+    severity_critical_buyers_affected: int = 10
+    severity_repeat_window_days: int = 30
+    severity_warning_repeat_offences: int = 3
+    severity_critical_repeat_offences: int = 10
+    # scorecards: rolling windows stored per day; breaches are judged on one of them
+    scorecard_windows_days: tuple[int, ...] = (7, 30, 90)
+    scorecard_breach_window_days: int = 30
+    # no breach is judged before the store holds this many monitored days of the judged window: the first
+    # days of monitoring see a backlog of late orders completing, which is no seller's recent record
+    scorecard_min_history_days: int = 7
+    # minimum volume before a rate counts: resolved deliveries AND distinct buyers, per unit kind
+    scorecard_min_deliveries_core: int = 10
+    scorecard_min_deliveries_supplier: int = 20
+    scorecard_min_distinct_buyers_core: int = 5
+    scorecard_min_distinct_buyers_supplier: int = 8
+    # thresholds (rates are fractions 0..1)
+    scorecard_min_on_time_rate_core: float = 0.80
+    scorecard_min_on_time_rate_supplier: float = 0.90
+    scorecard_max_quality_defect_rate_core: float = 0.20
+    scorecard_max_quality_defect_rate_supplier: float = 0.12
+    scorecard_max_seller_cancel_rate_core: float = 0.15
+    scorecard_max_seller_cancel_rate_supplier: float = 0.08
+    # a breach must hold with this confidence: the Wilson bound of the bad share (one-sided z; 2.326 is 99%,
+    # because hundreds of sellers are judged every day)
+    # must lie beyond the threshold, so a seller with 2 late of 20 is not judged on luck
+    scorecard_breach_confidence_z: float = 2.326
+    # distinct buyers are kept per seller and day up to this many (exact below it; gates must be <= it)
+    scorecard_buyer_sample_cap: int = 50
 
     dashboard_base_url: str = "http://localhost:8501"
 

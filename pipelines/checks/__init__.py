@@ -37,6 +37,9 @@ RULES: dict[str, Rule] = {
         Rule("price_own_history_jump", "price", "state", "offer"),
         Rule("price_nesieh_markup", "price", "state", "offer"),
         Rule("price_model_outlier", "price", "state", "offer"),
+        Rule("scorecard_on_time", "on_time", "state", "seller"),
+        Rule("scorecard_quality", "quality", "state", "seller"),
+        Rule("scorecard_seller_cancel", "on_time", "state", "seller"),
     )
 }
 

@@ -10,6 +10,7 @@ from pipelines.settings import Settings
 
 FULFILLED_STATUSES = ("delivered", "returned")
 CANCELLED_STATUSES = ("cancelled_by_seller", "cancelled_by_buyer")
+OPEN_STATUSES = ("pending", "shipped")
 
 
 def _iso(series: pd.Series) -> pd.Series:
@@ -22,10 +23,47 @@ def _evidence(frame: pd.DataFrame, columns: dict[str, str]) -> pd.Series:
     return pd.Series(parts.to_dict("records"), index=frame.index, dtype=object)
 
 
+def order_completions(
+    deliveries: pd.DataFrame, orders: pd.DataFrame, as_of, grace: pd.Timedelta
+) -> pd.DataFrame:
+    """Per order whose quantity is fully delivered before `as_of`: the delivery that completed it.
+
+    Partial shipments count by quantity: deliveries are taken in the order they arrived, and the one
+    whose running total reaches the ordered quantity completes the order. The order is late when that
+    delivery is late (delivered after promised_at + grace). Columns: order_id, completing_delivery_id,
+    completed_at, late.
+    """
+    arrived = deliveries[
+        deliveries["delivered_at"].notna()
+        & (deliveries["delivered_at"] < as_of)
+        & deliveries["status"].isin(FULFILLED_STATUSES)
+    ][["delivery_id", "order_id", "delivered_at", "delivered_qty"]]
+    d = arrived.merge(orders[["order_id", "quantity", "promised_at"]], on="order_id", how="inner")
+    if d.empty:
+        return pd.DataFrame(columns=["order_id", "completing_delivery_id", "completed_at", "late"])
+    d = d.sort_values(["order_id", "delivered_at", "delivery_id"], kind="stable")
+    # a delivery with no quantity recorded is taken to carry the rest of the order
+    qty = d["delivered_qty"].fillna(d["quantity"])
+    running = qty.groupby(d["order_id"]).cumsum()
+    done = d[running >= d["quantity"] - 1e-9].drop_duplicates("order_id", keep="first")
+    return pd.DataFrame(
+        {
+            "order_id": done["order_id"].to_numpy(),
+            "completing_delivery_id": done["delivery_id"].to_numpy(),
+            "completed_at": done["delivered_at"].to_numpy(),
+            "late": (done["delivered_at"] > done["promised_at"] + grace).to_numpy(),
+        }
+    )
+
+
 def late_deliveries(
     deliveries: pd.DataFrame, orders: pd.DataFrame, offers: pd.DataFrame, day: MonitoredDay, settings: Settings
 ) -> pd.DataFrame:
-    """Deliveries delivered during D after the order's deadline plus the grace period."""
+    """Deliveries delivered during D after the order's deadline plus the grace period.
+
+    The evidence says whether this delivery completed the order's quantity (then the order is late)
+    or was a partial shipment.
+    """
     delivered = deliveries[
         deliveries["delivered_at"].notna()
         & (deliveries["delivered_at"] >= day.start)
@@ -39,6 +77,9 @@ def late_deliveries(
     if d.empty:
         return empty_observations()
     d = d.merge(offers[["offer_id", "seller_id"]], on="offer_id", how="left")
+    completions = order_completions(deliveries[deliveries["order_id"].isin(d["order_id"])], orders,
+                                    day.end, grace)
+    d["completes_order"] = d["delivery_id"].isin(completions["completing_delivery_id"])
     hours_late = (d["delivered_at"] - d["promised_at"]).dt.total_seconds() / 3600.0
     qty = d["delivered_qty"].fillna(d["quantity"])
     impact = (qty * d["unit_price_rial"]).round().astype("int64")
@@ -67,6 +108,7 @@ def late_deliveries(
                     "hours_late": "hours_late",
                     "delivered_qty": "delivered_qty_v",
                     "order_quantity": "quantity",
+                    "completes_order": "completes_order",
                 },
             ),
         }
@@ -87,13 +129,17 @@ def overdue_orders(
     d = deliveries[deliveries["order_id"].isin(due["order_id"])]
     fulfilled = d["status"].isin(FULFILLED_STATUSES) & d["delivered_at"].notna() & (d["delivered_at"] < day.end)
     delivered_qty = d["delivered_qty"].where(fulfilled, 0.0).fillna(0.0).groupby(d["order_id"]).sum()
-    cancelled = d["status"].isin(CANCELLED_STATUSES).groupby(d["order_id"]).any()
+    # the rest of the quantity is still owed while a shipment is pending or on its way; once every
+    # shipment is delivered or cancelled (by either side), the order is closed
+    still_open = d["status"].isin(OPEN_STATUSES).groupby(d["order_id"]).any()
+    has_delivery = pd.Series(True, index=d["order_id"].unique())
     o = due.set_index("order_id")
     o = o.assign(
         delivered_qty=delivered_qty.reindex(o.index).fillna(0.0),
-        cancelled=cancelled.reindex(o.index).fillna(False).astype(bool),
+        still_open=still_open.reindex(o.index).fillna(False).astype(bool)
+        | ~has_delivery.reindex(o.index).fillna(False).astype(bool),
     )
-    o = o[(o["delivered_qty"] < o["quantity"] - 1e-9) & ~o["cancelled"]].reset_index()
+    o = o[(o["delivered_qty"] < o["quantity"] - 1e-9) & o["still_open"]].reset_index()
     if o.empty:
         return empty_observations()
     o = o.merge(offers[["offer_id", "seller_id"]], on="offer_id", how="left")

@@ -24,6 +24,9 @@ EVIDENCE_KEYS: Mapping[str, tuple[str, ...]] = {
         "complaint",
         "returned_qty",
     ),
+    "scorecard_on_time": ("window_days", "rate", "threshold", "deliveries_resolved", "distinct_buyers"),
+    "scorecard_quality": ("window_days", "rate", "threshold", "deliveries_resolved", "distinct_buyers"),
+    "scorecard_seller_cancel": ("window_days", "rate", "threshold", "deliveries_resolved", "distinct_buyers"),
     "price_peer_band": (
         "unit_price_rial",
         "peer_median_rial",

@@ -269,10 +269,21 @@ def _evidence_price_model_outlier(ev: Mapping[str, Any], day: date) -> list[str]
     lines = _evidence_price_peer_band({k: v for k, v in ev.items() if k != "peer_count"}, day)
     if ev.get("model_score") is not None:
         lines.append(t("evidence.model_score", score=format_number(ev["model_score"], 1)))
+def _evidence_scorecard(ev: Mapping[str, Any], day: date) -> list[str]:
+    lines = []
+    if ev.get("rate") is not None and ev.get("threshold") is not None:
+        lines.append(t("evidence.scorecard_rate", window=_num(ev.get("window_days")),
+                       rate=_num(100 * float(ev["rate"]), 1), threshold=_num(100 * float(ev["threshold"]), 1)))
+    if ev.get("deliveries_resolved") is not None:
+        lines.append(t("evidence.scorecard_volume", deliveries=_num(ev["deliveries_resolved"]),
+                       buyers=_num(ev.get("distinct_buyers"))))
     return lines
 
 
 _EVIDENCE = {
+    "scorecard_on_time": _evidence_scorecard,
+    "scorecard_quality": _evidence_scorecard,
+    "scorecard_seller_cancel": _evidence_scorecard,
     "late_delivery": _evidence_late_delivery,
     "overdue_order": _evidence_overdue_order,
     "seller_cancellation": _evidence_seller_cancellation,
@@ -288,7 +299,14 @@ def evidence_lines(finding: ReportFinding, day: date) -> list[str]:
     """The evidence of a finding as Persian sentences. Only the known keys of known rules are shown; a
     rule the catalogue does not know shows nothing but its name (its evidence may hold anything)."""
     fn = _EVIDENCE.get(finding.rule)
-    return fn(finding.evidence or {}, day) if fn else []
+    if not fn:
+        return []
+    ev = finding.evidence or {}
+    lines = fn(ev, day)
+    if ev.get("repeat_offences") is not None and ev.get("buyers_affected") is not None:
+        lines.append(t("evidence.impact_reach", buyers=_num(ev["buyers_affected"]),
+                       repeats=_num(ev["repeat_offences"])))
+    return lines
 
 
 # ---------------------------------------------------------------- view model

@@ -256,12 +256,26 @@ class LateDelivery:
     rate: float = 0.03
     late_complaint_share: float = 0.4
 
+    # confounders: some just past the grace, some just either side of a Tehran midnight
+    grace_edge_share: float = 0.12
+    midnight_share: float = 0.12
+
     def apply(self, state: SimState, rng: np.random.Generator) -> pd.DataFrame:
+        return self.inject(state, rng, _pick(rng, _clean_deliveries(state), self.rate))
+
+    def inject(self, state: SimState, rng: np.random.Generator, idx: np.ndarray) -> pd.DataFrame:
+        """Make the deliveries `idx` late; return their truth."""
         d = state.deliveries
         ctx = _delivery_context(state)
-        idx = _pick(rng, _clean_deliveries(state), self.rate)
         n = len(idx)
         delay = sec(rng.integers(12 * NS_HOUR, 5 * NS_DAY, n))
+        edge = rng.random(n)
+        at_grace = edge < self.grace_edge_share
+        delay[at_grace] = GRACE_NS + rng.integers(60, 30 * 60, at_grace.sum()) * 10**9
+        at_midnight = (edge >= self.grace_edge_share) & (edge < self.grace_edge_share + self.midnight_share)
+        due = ctx["promised"][idx] + GRACE_NS + NS_HOUR
+        midnight = end_of_tehran_day_ns(due) + rng.integers(-300, 300, n) * 10**9
+        delay[at_midnight] = sec(midnight - ctx["promised"][idx])[at_midnight]
         delivered = ctx["promised"][idx] + delay
         d.loc[idx, "delivered_ns"] = delivered
         complain = rng.random(n) < self.late_complaint_share
@@ -301,6 +315,10 @@ class OverdueOrder:
         pos[orders] = np.arange(n)
         rows = np.flatnonzero(pos[oi] >= 0)
         k = pos[oi[rows]]
+        # confounder: of a split order, the first shipment often arrives on time; the rest does not
+        keep_first = (d["seq"].to_numpy()[rows] == 1) & (d["seq"].to_numpy()[np.minimum(rows + 1, len(d) - 1)] == 2)
+        keep_first &= rng.random(len(rows)) < 0.6
+        rows, k = rows[~keep_first], k[~keep_first]
         delivered = np.where(never[k], NEVER, promised[k] + late_by[k])
         shipped_before = rng.random(len(rows)) < 0.5
         shipped = np.where(
@@ -336,9 +354,12 @@ class SellerCancellation:
     rate: float = 0.02
 
     def apply(self, state: SimState, rng: np.random.Generator) -> pd.DataFrame:
+        return self.inject(state, rng, _pick(rng, _clean_deliveries(state), self.rate))
+
+    def inject(self, state: SimState, rng: np.random.Generator, idx: np.ndarray) -> pd.DataFrame:
+        """Cancel the deliveries `idx` by the seller; return their truth."""
         d = state.deliveries
         ctx = _delivery_context(state)
-        idx = _pick(rng, _clean_deliveries(state), self.rate)
         n = len(idx)
         ordered, promised = ctx["ordered"][idx], ctx["promised"][idx]
         at = sec(ordered + ((promised - ordered) * rng.uniform(0.05, 0.9, n)).astype(np.int64))
@@ -367,9 +388,12 @@ class QualityDefect:
     KIND_P = (0.3, 0.15, 0.15, 0.2, 0.2)
 
     def apply(self, state: SimState, rng: np.random.Generator) -> pd.DataFrame:
+        return self.inject(state, rng, _pick(rng, _clean_deliveries(state), self.rate))
+
+    def inject(self, state: SimState, rng: np.random.Generator, idx: np.ndarray) -> pd.DataFrame:
+        """Give the deliveries `idx` a quality defect; return their truth."""
         d = state.deliveries
         ctx = _delivery_context(state)
-        idx = _pick(rng, _clean_deliveries(state), self.rate)
         n = len(idx)
         kind = np.array(self.KINDS)[rng.choice(len(self.KINDS), n, p=self.KIND_P)]
         promised_q = state.offers["promised_quality"].to_numpy()[ctx["offer_idx"][idx]]
@@ -465,6 +489,115 @@ class QualityDefect:
             )
         ]
         return _truth(self.name, "delivery", d["delivery_id"].to_numpy()[idx], at, details)
+
+
+@dataclass
+class TimingConfounder:
+    """Not a fault: on-time deliveries that a sloppy rule gets wrong. Some arrive minutes inside the grace
+    period after promised_at, some minutes either side of a Tehran midnight (which is not UTC midnight).
+    Their truth rows (kind `timing_confounder`) say which; no check should report them."""
+
+    name: str = "timing_confounder"
+    stage: str = "deliveries"
+    grace_edge_rate: float = 0.03
+    midnight_rate: float = 0.03
+
+    def apply(self, state: SimState, rng: np.random.Generator) -> pd.DataFrame:
+        d = state.deliveries
+        ctx = _delivery_context(state)
+        clean = _clean_deliveries(state)
+        clean = clean[d["delivered_ns"].to_numpy()[clean] != NEVER]
+        u = rng.random(len(clean))
+        edge = clean[u < self.grace_edge_rate]
+        mid = clean[(u >= self.grace_edge_rate) & (u < self.grace_edge_rate + self.midnight_rate)]
+        shipped = d["shipped_ns"].to_numpy()
+        at_edge = sec(ctx["promised"][edge] + GRACE_NS - rng.integers(60, 1800, len(edge)) * 10**9)
+        midnight = end_of_tehran_day_ns(shipped[mid]) + rng.integers(-300, 300, len(mid)) * 10**9
+        fits = (midnight > shipped[mid] + 60 * 10**9) & (midnight < ctx["promised"][mid] + GRACE_NS - 60 * 10**9)
+        mid, midnight = mid[fits], sec(midnight[fits])
+        idx = np.concatenate([edge, mid])
+        delivered = np.concatenate([at_edge, midnight]).astype(np.int64)
+        d.loc[idx, "delivered_ns"] = delivered
+        d.loc[idx, "fault"] = self.name
+        kinds = ["grace_edge_on_time"] * len(edge) + ["tehran_midnight_on_time"] * len(mid)
+        details = [
+            {"confounder": k, "promised_at": p, "delivered_at": a}
+            for k, p, a in zip(kinds, _iso(ctx["promised"][idx]), _iso(delivered), strict=True)
+        ]
+        return _truth(self.name, "delivery", d["delivery_id"].to_numpy()[idx], delivered, details)
+
+
+@dataclass
+class ChronicSeller:
+    """A seller who goes bad from some day on: a large share of its deliveries late, defective or cancelled.
+
+    This is what a scorecard should catch (the single deliveries are caught one by one as well). Only
+    sellers busy enough for a scorecard to judge are chosen. Truth: one row per seller (kind = `name`,
+    from the day it starts), plus the single deliveries' own truth (late_delivery, quality_defect,
+    seller_cancellation)."""
+
+    name: str = "chronic_late_seller"
+    stage: str = "deliveries"
+    seller_rate: float = 0.04
+    share: float = 0.5
+    min_deliveries_per_day: float = 1.5
+
+    INNER = {
+        "chronic_late_seller": "late_delivery",
+        "chronic_defect_seller": "quality_defect",
+        "chronic_cancel_seller": "seller_cancellation",
+    }
+
+    def apply(self, state: SimState, rng: np.random.Generator) -> pd.DataFrame:
+        ctx = _delivery_context(state)
+        seller = state.offers["seller_idx"].to_numpy()[ctx["offer_idx"]]
+        clean = _clean_deliveries(state)
+        days = max((state.end_ns - state.start_ns) / NS_DAY, 1.0)
+        busy = np.bincount(seller[clean], minlength=len(state.sellers)) / days >= self.min_deliveries_per_day
+        chosen = _pick(rng, np.flatnonzero(busy), self.seller_rate)
+        start = np.full(len(state.sellers), NEVER, dtype=np.int64)
+        start[chosen] = sec(state.start_ns + (rng.random(len(chosen)) * 0.4 * days * NS_DAY).astype(np.int64))
+        hit = clean[(ctx["ordered"][clean] >= start[seller[clean]]) & (rng.random(len(clean)) < self.share)]
+        inner = next(f for f in (LateDelivery(), QualityDefect(), SellerCancellation())
+                     if f.name == self.INNER[self.name])
+        parts = [inner.inject(state, rng, hit)]
+        affected = np.bincount(seller[hit], minlength=len(state.sellers))
+        details = [
+            {"from": f, "share": self.share, "deliveries_affected": int(a), "single_fault": inner.name}
+            for f, a in zip(_iso(start[chosen]), affected[chosen], strict=True)
+        ]
+        parts.append(_truth(self.name, "seller", state.sellers["seller_id"].to_numpy()[chosen], start[chosen],
+                            details))
+        return pd.concat(parts, ignore_index=True)
+
+
+def persian_digit_numbers(frames: dict[str, pd.DataFrame], share: float = 0.05) -> dict[str, pd.DataFrame]:
+    """Confounder for a loosely typed source: some numbers written as text in Persian digits ('۱۲٫۵').
+
+    The same rows get Persian digits at every clock reading (chosen by a hash of the row's id).
+    """
+    table = str.maketrans("0123456789.", "۰۱۲۳۴۵۶۷۸۹٫")
+    columns = {
+        "offers": ("offer_id", ["unit_price_rial"]),
+        "orders": ("order_id", ["quantity", "unit_price_rial"]),
+        "deliveries": ("delivery_id", ["delivered_qty", "buyer_rating", "returned_qty"]),
+    }
+    out = dict(frames)
+    for name, (key, cols) in columns.items():
+        frame = frames[name].copy()
+        chosen = (pd.util.hash_pandas_object(frame[key], index=False).to_numpy() % 1000) < share * 1000
+        for col in cols:
+            values = frame[col]
+            pick = chosen & values.notna().to_numpy()
+            if not pick.any():
+                continue
+            numeric = pd.to_numeric(values[pick], errors="coerce").astype(float)
+            text = numeric.map(lambda v: str(int(v)) if float(v).is_integer() else repr(float(v)))
+            column = values.astype(object)
+            column[pick] = text.str.translate(table).to_numpy()
+            frame[col] = column
+        out[name] = frame
+    return out
 
 
 # ------------------------------------------------------------------ the oracles and the registry
@@ -600,6 +733,10 @@ FAULTS: list = [
     AbnormalPrice(),
     PriceJump(),
     NesiehMarkup(),
+    ChronicSeller("chronic_late_seller"),
+    ChronicSeller("chronic_defect_seller"),
+    ChronicSeller("chronic_cancel_seller"),
+    TimingConfounder(),
     LateDelivery(),
     OverdueOrder(),
     SellerCancellation(),

@@ -9,6 +9,7 @@ from pipelines.migrate import upgrade_store
 from pipelines.monitored_day import MonitoredDay, tehran_day_of
 from pipelines.settings import Settings
 from pipelines.simulator import SimScale, build_world
+from pipelines.simulator.faults import persian_digit_numbers
 from pipelines.simulator.writer import (
     write_reference,
     write_source_postgres,
@@ -33,7 +34,8 @@ def simulate_into(
     frames = world.marketplace_as_of(as_of)
     source_url = settings.resolved_source_url
     if source_url.startswith("sqlite"):
-        write_source_sqlite(frames, _sqlite_path(source_url))
+        # the SQLite source is loosely typed, like the text people type: some numbers in Persian digits
+        write_source_sqlite(persian_digit_numbers(frames), _sqlite_path(source_url))
     else:
         write_source_postgres(frames, source_engine(settings))
     store = store_engine(settings)

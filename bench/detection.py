@@ -1,0 +1,158 @@
+"""Score Rasad's checks against the simulator's ground truth: precision, recall and F1 per check.
+
+    .venv/bin/python bench/detection.py --seed 101
+    .venv/bin/python bench/detection.py --seed 101 --seed 202 --seed 303 --days 21
+
+For each seed: build a simulated world once, then monitor its last `--days` Tehran days one by one, the
+way production does (the source as it stood at the end of each day, extraction, checks, findings). The
+checks never see the truth; the labels are the causes the simulator injected (faults.py), not a re-run of
+any rule. The first monitored day is a warm-up (the first extraction sees only each row's latest version)
+and is not scored.
+
+Matching:
+- event rules (late_delivery, seller_cancellation, quality_defect): (entity, Tehran day) pairs, so a
+  finding on the wrong side of a Tehran midnight counts as both a false positive and a miss;
+- overdue_order: (order, day the episode opened) against (order, day promised_at + grace passed);
+- scorecards: sellers with a scorecard episode of the rule against sellers the simulator made chronic
+  (chronic_late_seller, chronic_defect_seller, chronic_cancel_seller) before the last week monitored;
+- price_peer_band: offers with an episode against offers whose abnormal price was in force (issue 6 owns
+  the price model; this is its baseline).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import select
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from pipelines import schema  # noqa: E402
+from pipelines.daily_run import check, extract, new_run_id, update_findings  # noqa: E402
+from pipelines.migrate import upgrade_store  # noqa: E402
+from pipelines.monitored_day import MonitoredDay  # noqa: E402
+from pipelines.settings import Settings  # noqa: E402
+from pipelines.simulator import SimScale, build_world  # noqa: E402
+from pipelines.simulator.faults import persian_digit_numbers  # noqa: E402
+from pipelines.simulator.writer import write_reference, write_source_sqlite  # noqa: E402
+from pipelines.store import _sqlite_path, store_engine  # noqa: E402
+
+END_DAY = date(2026, 11, 20)
+SCALES = {
+    "small": SimScale(sellers_per_province=4, offers_per_seller=4, orders_per_day=300, members=800),
+    "default": SimScale(),
+}
+EVENT_RULES = {"late_delivery": "late_delivery", "seller_cancellation": "seller_cancellation",
+               "quality_defect": "quality_defect"}
+SCORECARD_RULES = {"scorecard_on_time": "chronic_late_seller", "scorecard_quality": "chronic_defect_seller",
+                   "scorecard_seller_cancel": "chronic_cancel_seller"}
+
+
+def _score(found: set, expected: set) -> dict:
+    tp = len(found & expected)
+    precision = tp / len(found) if found else (1.0 if not expected else 0.0)
+    recall = tp / len(expected) if expected else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"found": len(found), "expected": len(expected), "tp": tp, "precision": precision,
+            "recall": recall, "f1": f1}
+
+
+def monitor(seed: int, days: int, history_days: int, scale: SimScale, var_dir: Path
+            ) -> tuple[pd.DataFrame, pd.DataFrame, list[date], float]:
+    """Monitor the last `days` days of a fresh world; return findings, truth, the days, seconds per day."""
+    settings = Settings(var_dir=var_dir)
+    world = build_world(seed=seed, days=history_days, end_day=END_DAY, scale=scale)
+    monitored = [END_DAY - timedelta(days=n) for n in range(days, 0, -1)]
+    store = store_engine(settings)
+    upgrade_store(store)
+    write_reference(world.reference_tables(), store, monitored[-1], source=f"simulator:seed={seed}")
+    source = _sqlite_path(settings.resolved_source_url)
+    started = time.perf_counter()
+    for day in monitored:
+        frames = world.marketplace_as_of(MonitoredDay(day).end)
+        write_source_sqlite(persian_digit_numbers(frames), source)
+        run_id = new_run_id(day, "bench")
+        extract(settings, day, run_id)
+        check(settings, day, run_id)
+        update_findings(settings, day, run_id)
+    per_day = (time.perf_counter() - started) / days
+    with store.connect() as conn:
+        findings = pd.read_sql(select(schema.finding), conn)
+    for column in ("episode_start_day", "last_observed_day"):
+        findings[column] = findings[column].map(lambda v: date.fromisoformat(str(v)[:10]))
+    truth = world.truth(up_to=MonitoredDay(monitored[-1]).end)
+    return findings, truth, monitored, per_day
+
+
+def score(findings: pd.DataFrame, truth: pd.DataFrame, monitored: list[date]) -> dict[str, dict]:
+    """Precision, recall and F1 per rule over the scored days (all but the first)."""
+    first, last = monitored[1], monitored[-1]
+    in_days = truth["day"].between(first, last)
+    f_in = findings["episode_start_day"].between(first, last)
+    out = {}
+    for rule, kind in {**EVENT_RULES, "overdue_order": "overdue_order"}.items():
+        f = findings[(findings["rule"] == rule) & f_in]
+        t = truth[(truth["kind"] == kind) & in_days]
+        out[rule] = _score(set(zip(f["entity_id"], f["episode_start_day"], strict=True)),
+                           set(zip(t["entity_id"], t["day"], strict=True)))
+    for rule, kind in SCORECARD_RULES.items():
+        # recall over the sellers that went bad at least a week before the last day; a breach of a seller
+        # that went bad later is still right (precision), only too young to demand
+        found = set(findings[findings["rule"] == rule]["entity_id"])
+        chronic = truth[truth["kind"] == kind]
+        demanded = set(chronic[chronic["day"] <= last - timedelta(days=7)]["entity_id"])
+        s = _score(found, demanded)
+        right = found & set(chronic["entity_id"])
+        s["precision"] = len(right) / len(found) if found else 1.0
+        s["tp"] = len(right)
+        s["f1"] = 2 * s["precision"] * s["recall"] / (s["precision"] + s["recall"]) if s["precision"] + s[
+            "recall"] else 0.0
+        out[rule] = s
+    price = truth[truth["kind"] == "abnormal_price"]
+    corrected = price["detail"].map(lambda d: json.loads(d).get("corrected_at"))
+    corrected_day = pd.to_datetime(corrected, utc=True).dt.tz_convert("Asia/Tehran").dt.date
+    in_force = (price["day"] <= last) & (corrected_day.isna() | (corrected_day > first))
+    f = findings[(findings["rule"] == "price_peer_band") & (findings["last_observed_day"] >= first)]
+    out["price_peer_band"] = _score(set(f["entity_id"]), set(price[in_force]["entity_id"]))
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark for each seed and print one table per seed, then the worst case per rule."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seed", type=int, action="append", required=True)
+    parser.add_argument("--days", type=int, default=21, help="Tehran days monitored (the first is warm-up)")
+    parser.add_argument("--history-days", type=int, default=45, help="days of marketplace history")
+    parser.add_argument("--scale", choices=sorted(SCALES), default="small")
+    args = parser.parse_args(argv)
+    worst: dict[str, dict] = {}
+    for seed in args.seed:
+        with tempfile.TemporaryDirectory(prefix="rasad-bench-") as tmp:
+            findings, truth, monitored, per_day = monitor(seed, args.days, args.history_days,
+                                                          SCALES[args.scale], Path(tmp))
+        scores = score(findings, truth, monitored)
+        print(f"seed {seed}: {args.scale} world, days {monitored[1]}..{monitored[-1]} scored "
+              f"({per_day:.1f} s per monitored day)")
+        print(f"  {'rule':<24}{'found':>7}{'truth':>7}{'tp':>7}{'precision':>11}{'recall':>8}{'F1':>7}")
+        for rule, s in scores.items():
+            print(f"  {rule:<24}{s['found']:>7}{s['expected']:>7}{s['tp']:>7}"
+                  f"{s['precision']:>11.3f}{s['recall']:>8.3f}{s['f1']:>7.3f}")
+            w = worst.setdefault(rule, {"precision": 1.0, "recall": 1.0})
+            w["precision"] = min(w["precision"], s["precision"])
+            w["recall"] = min(w["recall"], s["recall"])
+    if len(args.seed) > 1:
+        print("worst over seeds " + ", ".join(map(str, args.seed)) + ":")
+        for rule, w in worst.items():
+            print(f"  {rule:<24} precision {w['precision']:.3f}  recall {w['recall']:.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
