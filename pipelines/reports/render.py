@@ -269,6 +269,9 @@ def _evidence_price_model_outlier(ev: Mapping[str, Any], day: date) -> list[str]
     lines = _evidence_price_peer_band({k: v for k, v in ev.items() if k != "peer_count"}, day)
     if ev.get("model_score") is not None:
         lines.append(t("evidence.model_score", score=format_number(ev["model_score"], 1)))
+    return lines
+
+
 def _evidence_scorecard(ev: Mapping[str, Any], day: date) -> list[str]:
     lines = []
     if ev.get("rate") is not None and ev.get("threshold") is not None:
