@@ -119,7 +119,8 @@ def fit(features: pd.DataFrame, *, window: tuple[date, date] | None = None, seed
     estimator = IsolationForest(n_estimators=n_estimators, max_samples=max_samples, random_state=seed).fit(x)
     raw = -estimator.score_samples(x)
     trained_at = datetime.now(UTC)
-    version = trained_at.strftime("%Y%m%dT%H%M%SZ") + (f"-{window[1].isoformat()}" if window else "")
+    # microseconds: two trainings within one second (a retry, a test) must not overwrite each other
+    version = trained_at.strftime("%Y%m%dT%H%M%S%fZ") + (f"-{window[1].isoformat()}" if window else "")
     card = {
         "name": "price_outlier",
         "version": version,

@@ -113,26 +113,8 @@ class AbnormalPrice:
         corrected = rng.random(n) < self.corrected_share
         corrected_at = sec(np.where(corrected, at + rng.integers(2 * NS_DAY, 10 * NS_DAY, n), NEVER))
 
-        pe = state.price_events
         # the offer's normal price revisions after the fault are superseded by the fault (and its correction)
-        fault_start = np.full(len(o), NEVER, dtype=np.int64)
-        fault_start[idx] = at
-        drop = pe["at"].to_numpy() >= fault_start[pe["offer_idx"].to_numpy()]
-        pe = pe[~drop]
-        new = [
-            pd.DataFrame({"offer_idx": idx, "at": at, "price": price, "kind": self.name}),
-            pd.DataFrame(
-                {
-                    "offer_idx": idx[corrected],
-                    "at": corrected_at[corrected],
-                    "price": state.normal_price(idx[corrected], corrected_at[corrected]),
-                    "kind": "correction",
-                }
-            ),
-        ]
-        state.price_events = pd.concat([pe, *new], ignore_index=True)
-        sort_events(state)
-        state.offers.loc[idx, "fault"] = self.name
+        _replace_prices_from(state, idx, at, price, self.name, corrected, corrected_at)
 
         details = [
             {
