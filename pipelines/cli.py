@@ -18,7 +18,7 @@ log = logging.getLogger("rasad")
 # modules that add subcommands: each has `register(subparsers)`
 COMMAND_MODULES: tuple[str, ...] = (
     "pipelines.source_cli", "pipelines.reference_cli", "pipelines.price_cli", "pipelines.mail.cli",
-    "pipelines.finding_cli",
+    "pipelines.finding_cli", "pipelines.dashboard.cli",
 )
 
 
