@@ -285,7 +285,7 @@ def inbox_page(viewer: Viewer, day: date, provinces: pd.DataFrame) -> None:
 def _bulk_form(viewer: Viewer, found: pd.DataFrame) -> None:
     st.markdown(f"#### {t('dashboard.bulk_heading')}")
     by_id = found.set_index("finding_id")
-    with st.form("bulk"):
+    with st.form("bulk", clear_on_submit=True):
         take_all = st.checkbox(t("dashboard.bulk_all", count=len(found)), key="bulk_all")
         chosen = st.multiselect(t("dashboard.bulk_choose"), found["finding_id"].tolist(), key="bulk_ids",
                                 format_func=lambda f: present.finding_option(f, by_id.at[f, "rule"],
@@ -388,7 +388,7 @@ def finding_page(viewer: Viewer, finding_id: str, day: date) -> None:
                 restored = access.undo_batch(conn, viewer, last["batch_id"])
             _say_later("success", t("dashboard.undone", count=restored))
             st.rerun()
-    with st.form("verdict_one"):
+    with st.form("verdict_one", clear_on_submit=True):
         verdict = st.radio(t("dashboard.verdict"), VERDICTS, key="one_verdict", horizontal=True,
                            format_func=lambda v: label("verdict", v))
         note = st.text_input(t("dashboard.note"), key="one_note")

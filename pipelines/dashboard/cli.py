@@ -58,8 +58,13 @@ def streamlit_command(entry: Path, address: str, port: int) -> list[str]:
 
 def cmd_dashboard(args) -> int:
     """Serve the dashboard until interrupted."""
+    from pipelines.dashboard.users import list_users
+
     settings = get_settings()
-    _store()
+    with _store().connect() as conn:
+        if settings.dashboard_auth == "local" and not list_users(conn):
+            print("no dashboard users yet: add one with `rasad user add NAME --role fardap_coordinator` "
+                  "(or --role monitoring_officer --province ID)", flush=True)
     entry = prepare_app_dir(settings.var_dir.resolve())
     env = {**os.environ, "RASAD_VAR_DIR": str(settings.var_dir.resolve())}
     address = args.address or settings.dashboard_address

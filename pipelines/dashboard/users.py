@@ -143,3 +143,38 @@ def disable_user(conn: Connection, user_name: str) -> bool:
     """Disable a user (kept for the history); whether one was found."""
     result = conn.execute(update(dashboard_user).where(dashboard_user.c.user_name == user_name).values(disabled=True))
     return result.rowcount > 0
+
+
+DEMO_PASSWORD = "rasad-demo"  # the simulated demo store only: `rasad demo` prints it
+
+
+def add_demo_users(conn: Connection) -> list[tuple[str, str]]:
+    """On the demo store: a coordinator, the officer of the busiest province and a rahyar of it, if absent.
+
+    Returns (user name, what they are) of the users added; all share DEMO_PASSWORD.
+    """
+    import json
+
+    from sqlalchemy import func
+
+    from pipelines.schema import finding
+
+    f = finding
+    busiest = conn.execute(select(f.c.province_id).where(f.c.province_id.is_not(None)).group_by(f.c.province_id)
+                           .order_by(func.count().desc(), f.c.province_id).limit(1)).scalar()
+    wanted: list[tuple[str, str, dict]] = [("fardap", COORDINATOR, {"display_name": "هماهنگ‌کننده فرداپ (نمونه)"})]
+    if busiest is not None:
+        wanted.append((f"officer-{busiest}", OFFICER, {"province_id": busiest,
+                                                       "display_name": "عنصر رصد و پایش (نمونه)"}))
+        routing = conn.execute(select(f.c.routing).where(f.c.province_id == busiest,
+                                                         f.c.routing.like('%"team_id"%')).limit(1)).scalar()
+        if routing:
+            team = json.loads(routing)["rahyari"][0]["team_id"]
+            wanted.append((f"rahyar-{team}", RAHYAR, {"team_id": team, "display_name": "رهیار (نمونه)"}))
+    added = []
+    for name, role, extra in wanted:
+        if conn.execute(select(dashboard_user.c.user_name).where(dashboard_user.c.user_name == name)).first():
+            continue
+        add_user(conn, name, role, password=DEMO_PASSWORD, **extra)
+        added.append((name, role if role != OFFICER else f"{role} of province {extra['province_id']}"))
+    return added

@@ -105,11 +105,13 @@ def test_dashboard_in_headless_chromium(dash_settings, dash_store, tmp_path):
     port = _free_port()
     url = f"http://127.0.0.1:{port}/"
     log = tmp_path / "dashboard.log"
-    env = {**os.environ, "RASAD_VAR_DIR": str(dash_settings.var_dir)}
+    # this checkout's pipelines, whichever one the venv was installed from
+    env = {**os.environ, "RASAD_VAR_DIR": str(dash_settings.var_dir),
+           "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
     with log.open("w") as out:
         server = subprocess.Popen([sys.executable, "-m", "pipelines.cli", "dashboard", "--port", str(port),
                                    "--address", "127.0.0.1"], env=env, stdout=out, stderr=subprocess.STDOUT,
-                                  cwd=tmp_path)
+                                  cwd=REPO)
     ARTIFACTS.mkdir(exist_ok=True)
     try:
         _wait_healthy(url, server, log)

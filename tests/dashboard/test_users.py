@@ -64,3 +64,18 @@ def test_rasad_user_add_and_list(dash_settings, dash_store, monkeypatch, capsys)
     assert main(["user", "disable", "officer_b2"]) == 0
     with store_engine(dash_settings).connect() as conn:
         assert authenticate(conn, "officer_b2", "the-new-password") is None
+
+
+@pytest.mark.db
+def test_demo_users_once(dash_settings, dash_store):
+    from pipelines.dashboard.users import DEMO_PASSWORD, add_demo_users
+
+    engine = store_engine(dash_settings)
+    with engine.begin() as conn:
+        added = add_demo_users(conn)
+        # "fardap" is taken already in this store, so it is left alone; the busiest province's officer is added
+        assert [name for name, _ in added][0] == f"officer-{dash_store.province_a}"
+        assert add_demo_users(conn) == []  # a second demo adds nobody
+        officer = authenticate(conn, f"officer-{dash_store.province_a}", DEMO_PASSWORD)
+        assert officer["role"] == "monitoring_officer" and officer["province_id"] == dash_store.province_a
+    engine.dispose()
