@@ -29,6 +29,10 @@ airflow: $(STAMP)
 	AIRFLOW_HOME=$(CURDIR)/var/airflow AIRFLOW__CORE__DAGS_FOLDER=$(CURDIR)/dags \
 	AIRFLOW__CORE__LOAD_EXAMPLES=False RASAD_VAR_DIR=$(CURDIR)/var $(BIN)/airflow standalone
 
+## dashboard: the Fardap dashboard and the officers' inbox on the embedded store (http://127.0.0.1:8501)
+dashboard: $(STAMP)
+	$(BIN)/rasad dashboard
+
 lint: $(STAMP)
 	$(BIN)/ruff check pipelines dags tests
 

@@ -18,7 +18,7 @@ log = logging.getLogger("rasad")
 # modules that add subcommands: each has `register(subparsers)`
 COMMAND_MODULES: tuple[str, ...] = (
     "pipelines.source_cli", "pipelines.reference_cli", "pipelines.price_cli", "pipelines.mail.cli",
-    "pipelines.finding_cli",
+    "pipelines.finding_cli", "pipelines.dashboard.cli",
 )
 
 
@@ -158,6 +158,11 @@ def cmd_demo(args) -> int:
     print(f"findings in the store: {total}")
     print(f"reports: {settings.reports_dir.resolve()}/<day>/<province_id>.html (latest: {last.resolve()})")
     print(f"emails: {settings.outbox_dir.resolve()}/<day>/*.eml, or sent to RASAD_SMTP_HOST when it is set")
+    from pipelines.dashboard.users import DEMO_PASSWORD, add_demo_users
+
+    with store_engine(settings).begin() as conn:
+        for name, what in add_demo_users(conn):
+            print(f"dashboard user {name} ({what}), password {DEMO_PASSWORD!r}: `make dashboard` to log in")
     return 0
 
 

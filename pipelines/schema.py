@@ -352,7 +352,8 @@ finding_verdict = Table(
     Column("note", Text),
     Column("given_by", Text, nullable=False),
     Column("given_at", UTCDateTime, nullable=False),
-    CheckConstraint("verdict IN ('acknowledged', 'false_positive', 'actioned')", name="verdict"),
+    # withdrawn: an undo from the dashboard of a first verdict (the finding has no current verdict again)
+    CheckConstraint("verdict IN ('acknowledged', 'false_positive', 'actioned', 'withdrawn')", name="verdict"),
     Index(None, "finding_id"),
     schema=MON,
 )
@@ -371,3 +372,4 @@ report = Table(
 
 # tables of other topics, defined on the same metadata, so migrations and readers see them all
 from pipelines import org_tables, outbox_tables, scorecard_tables  # noqa: E402,F401,I001
+from pipelines import dashboard_tables  # noqa: E402,F401

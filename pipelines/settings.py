@@ -112,6 +112,18 @@ class Settings(BaseSettings):
     scorecard_buyer_sample_cap: int = 50
 
     dashboard_base_url: str = "http://localhost:8501"
+    # ---- issue 8: the dashboard (`rasad dashboard`; docs/dashboard.md)
+    dashboard_address: str = "127.0.0.1"
+    dashboard_port: int = 8501
+    # local: users and scrypt-hashed passwords in monitoring.dashboard_user; oidc: Streamlit's st.login with
+    # the [auth] section of .streamlit/secrets.toml, users matched by e-mail
+    dashboard_auth: Literal["local", "oidc"] = "local"
+    # the inbox lists findings observed in this many days up to the chosen day
+    dashboard_inbox_days: int = 14
+    # the scorecard window the drill-down shows
+    dashboard_scorecard_window_days: int = 30
+    # an offer's finding shows at most this many of its newest orders
+    dashboard_evidence_max_orders: int = 50
 
     # mail delivery of the reports (issue 7). No smtp_host: messages are written as .eml under var/outbox/.
     # In Airflow the connection `rasad_smtp` wins over these (host, port, login, password; extra: from, ssl,
