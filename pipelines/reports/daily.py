@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import Engine, delete
+from sqlalchemy import Engine, delete, select
 
 from pipelines import schema
 from pipelines.checks import RULES
@@ -26,6 +26,14 @@ CHECKS = ("on_time", "quality", "price")
 
 def _as_date(value) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
+def _with_category_name(evidence: dict, taxon_names: dict[str, str]) -> dict:
+    """Officers read the sub-branch's Persian name, not its code."""
+    code = evidence.get("category_code")
+    if code and code in taxon_names:
+        return {**evidence, "category_name": taxon_names[code]}
+    return evidence
 
 
 def findings_of_day(conn, day: date) -> pd.DataFrame:
@@ -68,6 +76,7 @@ def build_reports(store: Engine, settings: Settings, day: date) -> list[Province
         )
         sellers = read_frame(conn, "state/select_sellers_as_of", as_of=monitored.end)
         offers = read_frame(conn, "state/select_offers_as_of", as_of=monitored.end)
+        taxon_names = dict(conn.execute(select(schema.taxon.c.code, schema.taxon.c.name_fa)).all())
     seller_names = sellers.set_index("seller_id")["display_name"]
     offer_titles = offers.set_index("offer_id")["title"]
     resolved_by_province = (
@@ -100,7 +109,7 @@ def build_reports(store: Engine, settings: Settings, day: date) -> list[Province
                 entity_type=f.entity_type,
                 entity_id=f.entity_id,
                 impact_rial=int(f.impact_rial),
-                evidence=json.loads(f.evidence),
+                evidence=_with_category_name(json.loads(f.evidence), taxon_names),
                 dashboard_url=f"{settings.dashboard_base_url}/?finding={f.finding_id}",
             )
             for f in mine.itertuples(index=False)

@@ -230,7 +230,7 @@ def _evidence_price_peer_band(ev: Mapping[str, Any], day: date) -> list[str]:
         lines.append(t("evidence.other_scope_median", scope=label("scope", other),
                        median=format_toman(ev[f"{other}_median_rial"])))
     if ev.get("category_code"):
-        lines.append(t("evidence.category", code=ev["category_code"]))
+        lines.append(t("evidence.category", code=ev.get("category_name") or ev["category_code"]))
     return lines
 
 
