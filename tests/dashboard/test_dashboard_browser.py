@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -23,6 +22,7 @@ from sqlalchemy import select
 from pipelines import schema
 from pipelines.persian import jalali_date
 from pipelines.store import store_engine
+from tests.conftest import chromium_path
 
 pytestmark = pytest.mark.e2e
 
@@ -43,28 +43,6 @@ PROBE = """() => {
     text,
   };
 }"""
-
-
-def _skip_or_fail(reason: str) -> None:
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"CI=true, so this may not be skipped: {reason}")
-    pytest.skip(reason)
-
-
-def _chromium() -> str:
-    found = shutil.which("chromium") or (os.path.exists("/usr/bin/chromium") and "/usr/bin/chromium")
-    if found:
-        return found
-    if hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        for cmd in (["apt-get", "update"], ["apt-get", "install", "-y", "chromium"]):
-            done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=1200)
-            if done.returncode != 0:
-                _skip_or_fail(f"Chromium is missing and `{' '.join(cmd)}` failed: {done.stderr[-500:]}")
-        if shutil.which("chromium"):
-            return shutil.which("chromium")
-    _skip_or_fail("Chromium (/usr/bin/chromium) is missing and cannot be installed here (not root)")
-    raise AssertionError("unreachable")
 
 
 def _free_port() -> int:
@@ -95,7 +73,7 @@ def _login(page, url: str, user: str, password: str) -> None:
 
 
 def test_dashboard_in_headless_chromium(dash_settings, dash_store, tmp_path):
-    chromium = _chromium()
+    chromium = chromium_path()
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (dev dependency) is not installed")
     f = schema.finding
     with store_engine(dash_settings).connect() as conn:

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import html as html_lib
 import json
-import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -21,6 +19,7 @@ from report_helpers import ASCII_TO_PERSIAN
 
 from pipelines.reports.render import render_province_report
 from pipelines.reports.sample import sample_province_report
+from tests.conftest import chromium_path
 
 pytestmark = pytest.mark.e2e
 
@@ -67,32 +66,6 @@ PROBE = """
 """
 
 
-def _skip_or_fail(reason: str) -> None:
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"CI=true, so this may not be skipped: {reason}")
-    pytest.skip(reason)
-
-
-def _chromium() -> str:
-    found = shutil.which("chromium") or (os.path.exists("/usr/bin/chromium") and "/usr/bin/chromium")
-    if found:
-        return found
-    if hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        for cmd in (["apt-get", "update"], ["apt-get", "install", "-y", "chromium"]):
-            done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=1200)
-            if done.returncode != 0:
-                _skip_or_fail(f"Chromium is missing and `{' '.join(cmd)}` failed: {done.stderr[-500:]}")
-        found = shutil.which("chromium")
-        if found:
-            return found
-        _skip_or_fail("Chromium is missing, and installing the Debian package did not provide `chromium`")
-    _skip_or_fail(
-        "Chromium (/usr/bin/chromium) is missing and this user cannot apt-get install it (not root)"
-    )
-    raise AssertionError("unreachable")
-
-
 def _run(chromium: str, tmp_path: Path, name: str, *args: str) -> subprocess.CompletedProcess[str]:
     profile = tmp_path / f"profile-{name}"  # a fresh profile per run
     profile.mkdir()
@@ -107,7 +80,7 @@ def _run(chromium: str, tmp_path: Path, name: str, *args: str) -> subprocess.Com
 
 
 def test_report_in_headless_chromium(tmp_path):
-    chromium = _chromium()
+    chromium = chromium_path()
     report = sample_province_report()
     page = render_province_report(report)
 
@@ -197,7 +170,7 @@ def _sector_html() -> tuple[str, object]:
 def test_email_and_digests_in_headless_chromium(tmp_path, name, page_of, title):
     """The officer's email body and the two digests read right in a browser: RTL, Vazirmatn, Persian digits,
     the Jalali date of jdatetime; a screenshot of each is kept in test-artifacts/."""
-    chromium = _chromium()
+    chromium = chromium_path()
     page, day = page_of()
     probe_page = tmp_path / f"{name}-probe.html"
     probe_page.write_text(page.replace("</body>", PROBE + "</body>"), encoding="utf-8")
