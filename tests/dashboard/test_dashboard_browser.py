@@ -122,12 +122,16 @@ def test_dashboard_in_headless_chromium(dash_settings, dash_store, tmp_path):
             # 3. ... and to one of their own: evidence, then a verdict with a note
             _login(page, f"{url}?finding={own}", "officer_a", "officer-a-pass")
             page.wait_for_selector("#finding-facts", timeout=20_000)
+            # Streamlit renders the page in pieces: the evidence tables arrive after the facts
+            page.wait_for_selector("#deliveries", timeout=20_000)
+            page.wait_for_selector("#orders", timeout=20_000)
             assert page.locator("#deliveries").count() == 1 and page.locator("#orders").count() == 1
             page.get_by_role("radiogroup").get_by_text("هشدار نادرست").click()
             page.get_by_label("یادداشت").fill("تأخیر با خریدار هماهنگ شده بود")
             page.get_by_role("button", name="ثبت نظر", exact=True).click()
             page.get_by_text("نظر «هشدار نادرست» برای ۱ یافته ثبت شد.").wait_for(timeout=20_000)
             page.wait_for_selector("#history", timeout=10_000)
+            page.locator("#history").get_by_text("تأخیر با خریدار هماهنگ شده بود").wait_for(timeout=10_000)
             assert "تأخیر با خریدار هماهنگ شده بود" in page.locator("#history").inner_text()
             page.screenshot(path=str(ARTIFACTS / "dashboard-verdict.png"), full_page=True)
             browser.close()
