@@ -26,7 +26,7 @@ test: $(STAMP)
 
 ## airflow: Airflow's own UI (standalone) with Rasad's DAGs on the embedded store
 airflow: $(STAMP)
-	AIRFLOW_HOME=$(CURDIR)/var/airflow AIRFLOW__CORE__DAGS_FOLDER=$(CURDIR)/dags \
+	PATH=$(CURDIR)/$(BIN):$$PATH AIRFLOW_HOME=$(CURDIR)/var/airflow AIRFLOW__CORE__DAGS_FOLDER=$(CURDIR)/dags \
 	AIRFLOW__CORE__LOAD_EXAMPLES=False RASAD_VAR_DIR=$(CURDIR)/var $(BIN)/airflow standalone
 
 ## dashboard: the Fardap dashboard and the officers' inbox on the embedded store (http://127.0.0.1:8501)
