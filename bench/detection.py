@@ -42,7 +42,7 @@ from pipelines.settings import Settings  # noqa: E402
 from pipelines.simulator import SimScale, build_world  # noqa: E402
 from pipelines.simulator.faults import persian_digit_numbers  # noqa: E402
 from pipelines.simulator.writer import write_reference, write_source_sqlite  # noqa: E402
-from pipelines.store import _sqlite_path, store_engine  # noqa: E402
+from pipelines.store import sqlite_path, store_engine  # noqa: E402
 
 END_DAY = date(2026, 11, 20)
 SCALES = {
@@ -73,7 +73,7 @@ def monitor(seed: int, days: int, history_days: int, scale: SimScale, var_dir: P
     store = store_engine(settings)
     upgrade_store(store)
     write_reference(world.reference_tables(), store, monitored[-1], source=f"simulator:seed={seed}")
-    source = _sqlite_path(settings.resolved_source_url)
+    source = sqlite_path(settings.resolved_source_url)
     started = time.perf_counter()
     for day in monitored:
         frames = world.marketplace_as_of(MonitoredDay(day).end)

@@ -25,7 +25,7 @@ from pipelines.checks.quality import quality_defects
 from pipelines.checks.source_silence import source_silent
 from pipelines.findings import record_observations, refresh_findings, with_scorecards_and_severity
 from pipelines.monitored_day import MonitoredDay
-from pipelines.routing import recipients_on, route_sellers
+from pipelines.routing import recipients_on, route_sellers, seller_provinces
 from pipelines.settings import Settings
 from pipelines.sqlfiles import store_sql
 from pipelines.state import market_state, read_frame
@@ -119,8 +119,9 @@ def check(settings: Settings, day: date, run_id: str) -> dict[str, int]:
             parts = [p for p in parts if not p.empty]
             observations = pd.concat(parts, ignore_index=True) if parts else empty_observations()
             observations = with_scorecards_and_severity(conn, state, observations, settings)
-            routing = _seller_routing(conn, day)
-            observations = observations.merge(routing[["seller_id", "province_id"]], on="seller_id", how="left")
+            # the sellers are already in hand: only their province is needed here, routing comes later
+            provinces = seller_provinces(conn, state.sellers, day)
+            observations = observations.merge(provinces, on="seller_id", how="left")
             record_observations(conn, day, observations)
         counts = observations.groupby("rule").size().to_dict() if not observations.empty else {}
         detail["observations"] = {rule: int(counts.get(rule, 0)) for rule in RULES}

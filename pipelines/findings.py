@@ -19,7 +19,7 @@ import pandas as pd
 from sqlalchemy import Connection, bindparam, delete, select, tuple_
 
 from pipelines import schema
-from pipelines.checks import RULES
+from pipelines.checks import check_of, kind_of
 from pipelines.sqlfiles import store_sql
 from pipelines.store import insert_frame
 
@@ -82,7 +82,7 @@ def _observations_of(conn: Connection, keys: pd.DataFrame) -> pd.DataFrame:
 def episodes(observations: pd.DataFrame, checked_days: set[date]) -> pd.DataFrame:
     """Islands of consecutive days per (rule, entity); event rules: one observation, one episode."""
     obs = observations.sort_values(["rule", "entity_id", "day"]).reset_index(drop=True)
-    kind = obs["rule"].map(lambda r: RULES[r].kind if r in RULES else "event")
+    kind = kind_of(obs["rule"])
     same_key = (obs["rule"] == obs["rule"].shift()) & (obs["entity_id"] == obs["entity_id"].shift())
     day_ts = pd.to_datetime(obs["day"])
     consecutive = (day_ts - day_ts.shift()).dt.days == 1
@@ -97,7 +97,7 @@ def episodes(observations: pd.DataFrame, checked_days: set[date]) -> pd.DataFram
     ep["kind"] = kind.groupby(obs["island"]).first()
     next_day = ep["last_observed_day"].map(lambda d: d + timedelta(days=1))
     ep["resolved_day"] = next_day.where((ep["kind"] == "state") & next_day.isin(checked_days), None)
-    ep["check_name"] = ep["rule"].map(lambda r: RULES[r].check if r in RULES else "other")
+    ep["check_name"] = check_of(ep["rule"])
     ep["finding_id"] = finding_ids(ep["rule"], ep["entity_id"], ep["episode_start_day"])
     return ep.reset_index(drop=True)
 

@@ -148,6 +148,14 @@ def cover_units(units: pd.DataFrame, teams: pd.DataFrame, affairs: pd.DataFrame)
     )
 
 
+def seller_provinces(conn: Connection, sellers: pd.DataFrame, day: date) -> pd.DataFrame:
+    """seller_id -> province_id of the seller's unit as the organisation stood on `day` (no routing built)."""
+    units = _read(conn, "routing/select_units_on_day", day=day)[["unit_id", "province_id"]]
+    return sellers[["seller_id", "unit_id"]].drop_duplicates("seller_id").merge(units, on="unit_id", how="left")[
+        ["seller_id", "province_id"]
+    ]
+
+
 def recipients_on(conn: Connection, day: date) -> Recipients:
     """Load the organisation's routing for `day` in a few whole-table reads."""
     provinces = _read(conn, "routing/select_provinces")

@@ -25,7 +25,8 @@ class StoreConfigError(RuntimeError):
     """The store or source is misconfigured; the message says what to do."""
 
 
-def _sqlite_path(url: str) -> Path:
+def sqlite_path(url: str) -> Path:
+    """The file behind a SQLite URL; an in-memory URL is refused."""
     database = make_url(url).database
     if not database or database == ":memory:":
         raise StoreConfigError(f"SQLite URL needs a file path: {url}")
@@ -36,7 +37,7 @@ def store_engine(settings: Settings) -> Engine:
     """An engine on the Rasad store, with the `ref` and `monitoring` schemas mapped."""
     url = settings.resolved_store_url
     if url.startswith("sqlite"):
-        path = _sqlite_path(url)
+        path = sqlite_path(url)
         path.parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 60})
 
@@ -60,7 +61,7 @@ def source_engine(settings: Settings) -> Engine:
     """A read-only engine on the Ombazar source, where the tables live in `ombazar`."""
     url = settings.resolved_source_url
     if url.startswith("sqlite"):
-        path = _sqlite_path(url).resolve()
+        path = sqlite_path(url).resolve()
         if not path.exists():
             raise StoreConfigError(
                 f"the Ombazar source file {path} does not exist: run `rasad simulate` or set RASAD_SOURCE_URL"

@@ -4,17 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
 
 import pytest
 
+from tests.conftest import free_port
+
 pytestmark = pytest.mark.e2e
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class _Ti:
@@ -32,7 +27,7 @@ def test_failure_is_logged_and_emailed_through_a_real_smtp_server(monkeypatch, c
         def handle_message(self, message):
             received.append(message)
 
-    port = _free_port()
+    port = free_port()
     controller = Controller(Collect(), hostname="127.0.0.1", port=port)
     controller.start()
     try:

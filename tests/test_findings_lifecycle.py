@@ -20,7 +20,7 @@ from pipelines.simulator import SimScale, build_world
 from pipelines.simulator import faults as faults_mod
 from pipelines.simulator.faults import ChronicSeller, persian_digit_numbers
 from pipelines.simulator.writer import write_reference, write_source_sqlite
-from pipelines.store import _sqlite_path, store_engine
+from pipelines.store import sqlite_path, store_engine
 
 pytestmark = pytest.mark.db
 END_DAY = date(2026, 11, 20)
@@ -54,7 +54,7 @@ def ten_days(tmp_path_factory):
         if day in done and not again:
             return
         frames = world.marketplace_as_of(MonitoredDay(day).end)
-        write_source_sqlite(persian_digit_numbers(frames), _sqlite_path(settings.resolved_source_url))
+        write_source_sqlite(persian_digit_numbers(frames), sqlite_path(settings.resolved_source_url))
         run_day(settings, day)
         done.add(day)
 
@@ -164,7 +164,7 @@ def test_scorecards_findings_and_verdict_labels_on_postgresql(pg_database, tmp_p
     write_reference(world.reference_tables(), store, DAYS[-1], source="test")
     for day in DAYS[-2:]:
         frames = world.marketplace_as_of(MonitoredDay(day).end)
-        write_source_sqlite(persian_digit_numbers(frames), _sqlite_path(settings.resolved_source_url))
+        write_source_sqlite(persian_digit_numbers(frames), sqlite_path(settings.resolved_source_url))
         run_day(settings, day)
     with store.connect() as conn:
         sc = pd.read_sql(select(seller_scorecard), conn)

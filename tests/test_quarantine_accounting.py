@@ -12,7 +12,7 @@ from pipelines import schema
 from pipelines.daily_run import run_day
 from pipelines.monitored_day import MonitoredDay
 from pipelines.simulator.run import simulate_into
-from pipelines.store import _sqlite_path, store_engine
+from pipelines.store import sqlite_path, store_engine
 from tests.pipeline_helpers import END_DAY, HISTORY_DAYS, SEED, SMALL
 
 pytestmark = pytest.mark.db
@@ -23,7 +23,7 @@ def test_bad_rows_are_quarantined_with_reasons_and_counted(settings_for):
     day = END_DAY - timedelta(days=1)
     simulate_into(settings, SEED, HISTORY_DAYS, END_DAY, MonitoredDay(day).end, SMALL)
     stamp = (MonitoredDay(day).start + timedelta(hours=5)).strftime("%Y-%m-%dT%H:%M:%S+00:00")
-    with sqlite3.connect(_sqlite_path(settings.resolved_source_url)) as src:
+    with sqlite3.connect(sqlite_path(settings.resolved_source_url)) as src:
         offer = src.execute("SELECT * FROM offers LIMIT 1").fetchone()
         columns = [d[0] for d in src.execute("SELECT * FROM offers LIMIT 1").description]
         bad = dict(zip(columns, offer, strict=True))

@@ -44,6 +44,16 @@ RULES: dict[str, Rule] = {
 }
 
 
+def check_of(rules: pd.Series) -> pd.Series:
+    """The check (on_time, quality, price, ...) each rule answers, whole-column; unknown rules: 'other'."""
+    return rules.map({name: rule.check for name, rule in RULES.items()}).fillna("other")
+
+
+def kind_of(rules: pd.Series) -> pd.Series:
+    """Each rule's episode kind (event or state), whole-column; unknown rules behave as events."""
+    return rules.map({name: rule.kind for name, rule in RULES.items()}).fillna("event")
+
+
 def empty_observations() -> pd.DataFrame:
     """An observation frame with no rows."""
     return pd.DataFrame({c: pd.Series(dtype=object) for c in OBSERVATION_COLUMNS})

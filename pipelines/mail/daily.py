@@ -137,9 +137,9 @@ def _rahyari_messages(store: Engine, settings: Settings, day: date, reports: Seq
                                conn, params={"first_day": day - timedelta(days=7), "day": day})
     resolved_copies = fan_out(resolved)
     observed["day"] = pd.to_datetime(observed["day"]).dt.date
-    from pipelines.checks import RULES
+    from pipelines.checks import check_of
 
-    observed["check"] = observed["rule"].map(lambda r: RULES[r].check if r in RULES else "other")
+    observed["check"] = check_of(observed["rule"])
     by_id = {f.finding_id: (r, f) for r in reports for f in r.findings}
     messages = []
     for key, mine in copies.groupby("recipient_key", sort=True):

@@ -10,7 +10,7 @@ import pandas as pd
 from sqlalchemy import Engine, delete, select
 
 from pipelines import schema
-from pipelines.checks import RULES
+from pipelines.checks import check_of
 from pipelines.monitored_day import MonitoredDay
 from pipelines.reports.model import ProvinceReport, ReportFinding
 from pipelines.reports.render import render_province_report
@@ -60,7 +60,7 @@ def _daily_counts(conn, day: date) -> pd.DataFrame:
     if counts.empty:
         return counts.assign(check=pd.Series(dtype=object))
     counts["day"] = counts["day"].map(_as_date)
-    counts["check"] = counts["rule"].map(lambda r: RULES[r].check if r in RULES else "other")
+    counts["check"] = check_of(counts["rule"])
     return counts
 
 

@@ -16,7 +16,7 @@ from pipelines.simulator.writer import (
     write_source_sqlite,
     write_truth,
 )
-from pipelines.store import _sqlite_path, source_engine, store_engine
+from pipelines.store import source_engine, sqlite_path, store_engine
 
 
 def truth_path(settings: Settings) -> Path:
@@ -35,7 +35,7 @@ def simulate_into(
     source_url = settings.resolved_source_url
     if source_url.startswith("sqlite"):
         # the SQLite source is loosely typed, like the text people type: some numbers in Persian digits
-        write_source_sqlite(persian_digit_numbers(frames), _sqlite_path(source_url))
+        write_source_sqlite(persian_digit_numbers(frames), sqlite_path(source_url))
     else:
         write_source_postgres(frames, source_engine(settings))
     store = store_engine(settings)

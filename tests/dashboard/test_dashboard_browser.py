@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -22,7 +21,7 @@ from sqlalchemy import select
 from pipelines import schema
 from pipelines.persian import jalali_date
 from pipelines.store import store_engine
-from tests.conftest import chromium_path
+from tests.conftest import chromium_path, free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -43,12 +42,6 @@ PROBE = """() => {
     text,
   };
 }"""
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _wait_healthy(url: str, server: subprocess.Popen, log: Path, seconds: float = 40) -> None:
@@ -80,7 +73,7 @@ def test_dashboard_in_headless_chromium(dash_settings, dash_store, tmp_path):
         own, foreign = (conn.execute(select(f.c.finding_id).where(f.c.province_id == p, f.c.entity_type == "delivery")
                                      .order_by(f.c.finding_id).limit(1)).scalar_one()
                         for p in (dash_store.province_a, dash_store.province_b))
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}/"
     log = tmp_path / "dashboard.log"
     # this checkout's pipelines, whichever one the venv was installed from

@@ -22,7 +22,7 @@ from pipelines.monitored_day import MonitoredDay
 from pipelines.simulator import SimScale
 from pipelines.simulator.run import simulate_into
 from pipelines.source import SourceUnavailableError, open_source
-from pipelines.store import _sqlite_path, store_engine
+from pipelines.store import sqlite_path, store_engine
 from tests.pipeline_helpers import END_DAY, SEED, table_snapshot
 
 pytestmark = pytest.mark.db
@@ -47,7 +47,7 @@ def world(request, tmp_path):
         settings = Settings(var_dir=tmp_path / "var", store_url=url, source_url=url)
     simulate_into(settings, SEED, HISTORY_DAYS, END_DAY, MonitoredDay(DAY).end, TINY)
     if request.param == "sqlite":
-        writable = sa.create_engine(f"sqlite:///{_sqlite_path(settings.resolved_source_url)}")
+        writable = sa.create_engine(f"sqlite:///{sqlite_path(settings.resolved_source_url)}")
         prefix = ""
         with writable.begin() as conn:  # the contract's keys are not constraints: a replica may repeat them
             for stmt in ("CREATE TABLE offers_loose AS SELECT * FROM offers", "DROP TABLE offers",
@@ -218,5 +218,5 @@ def test_sqlite_source_file_is_read_only(tmp_path):
     simulate_into(settings, SEED, 3, END_DAY, MonitoredDay(DAY).end, TINY)
     with source_engine(settings).connect() as conn, pytest.raises(sa.exc.OperationalError, match="readonly"):
         conn.exec_driver_sql("DELETE FROM ombazar.sellers")
-    assert sqlite3.connect(_sqlite_path(settings.resolved_source_url)).execute(
+    assert sqlite3.connect(sqlite_path(settings.resolved_source_url)).execute(
         "SELECT COUNT(*) FROM sellers").fetchone()[0] > 0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from datetime import UTC, datetime, timedelta
 
 import pandas as pd
@@ -15,6 +14,7 @@ from pipelines.source import ENTITY_KEYS, SourceUnavailableError, SqlSource, ope
 from pipelines.source_http import HttpSource, retry_after_seconds
 from pipelines.source_server import SourceServer
 from pipelines.store import source_engine
+from tests.conftest import free_port
 from tests.pipeline_helpers import END_DAY, HISTORY_DAYS, SEED, SMALL, days_before_end, findings_snapshot
 
 pytestmark = pytest.mark.e2e
@@ -28,12 +28,6 @@ def simulated(tmp_path_factory):
     settings = Settings(var_dir=tmp_path_factory.mktemp("var"))
     simulate_into(settings, SEED, HISTORY_DAYS, END_DAY, MonitoredDay(DAY).end, SMALL)
     return settings
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.mark.parametrize("since", [None, "day"])
@@ -87,7 +81,7 @@ def test_retry_after_longer_than_allowed_fails_clearly(simulated):
 def test_unreachable_server_fails_after_retries_with_backoff():
     slept: list[float] = []
     client = HttpSource(
-        f"http://127.0.0.1:{_free_port()}", retries=3, backoff_seconds=0.01, timeout_seconds=1, sleep=slept.append
+        f"http://127.0.0.1:{free_port()}", retries=3, backoff_seconds=0.01, timeout_seconds=1, sleep=slept.append
     )
     with pytest.raises(SourceUnavailableError, match="cannot be reached .* after 4 attempts"):
         client.read_changed("offers", None, datetime(2026, 11, 1, tzinfo=UTC))
@@ -159,7 +153,7 @@ def test_source_serve_command_answers_on_loopback(simulated, monkeypatch):
 
     import httpx
 
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "RASAD_VAR_DIR": str(simulated.var_dir)}
     proc = subprocess.Popen([sys.executable, "-m", "pipelines.cli", "source", "serve", "--port", str(port)],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

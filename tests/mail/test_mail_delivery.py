@@ -34,6 +34,7 @@ from pipelines.settings import Settings
 from pipelines.simulator import SimScale
 from pipelines.simulator.run import simulate_into
 from pipelines.store import store_engine
+from tests.conftest import free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -41,12 +42,6 @@ DAY = date(2026, 11, 13)  # a Friday: the specialized rahyaris' weekly digests g
 SCALE = SimScale(sellers_per_province=4, offers_per_seller=3, orders_per_day=150, members=300)
 STOP_AFTER = 20
 PERSIAN_TO_ASCII = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "0123456789" * 2)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
@@ -148,9 +143,9 @@ def _busiest_province(settings, conn) -> str:
     """The province whose sellers took the most orders: the one surest to have findings on the day."""
     import sqlite3
 
-    from pipelines.store import _sqlite_path
+    from pipelines.store import sqlite_path
 
-    with sqlite3.connect(_sqlite_path(settings.resolved_source_url)) as src:
+    with sqlite3.connect(sqlite_path(settings.resolved_source_url)) as src:
         per_unit = pd.read_sql(
             "SELECT s.unit_id, COUNT(*) AS orders FROM orders o JOIN offers f ON f.offer_id = o.offer_id "
             "JOIN sellers s ON s.seller_id = f.seller_id GROUP BY s.unit_id", src)
@@ -162,7 +157,7 @@ def _busiest_province(settings, conn) -> str:
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     """One simulated Friday, monitored; one province without an officer; routing with rahyari copies."""
-    port = _free_port()
+    port = free_port()
     settings = Settings(var_dir=tmp_path_factory.mktemp("var"), smtp_host="127.0.0.1", smtp_port=port,
                         smtp_timeout_seconds=5, smtp_retry_attempts=4, smtp_retry_base_seconds=0.05,
                         smtp_retry_max_seconds=1.0)

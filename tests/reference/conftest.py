@@ -2,34 +2,9 @@
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 
-from tests.conftest import PG_ADMIN_URL, _pg_available, require_part
-
-
-def _create_pg_database() -> tuple[str, object]:
-    import sqlalchemy as sa
-
-    ok, reason = _pg_available()
-    require_part(ok, reason)
-    name = f"rasad_test_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    return name, admin
-
-
-def _drop_pg_database(name: str, admin) -> None:
-    import sqlalchemy as sa
-
-    with admin.connect() as conn:
-        conn.execute(sa.text(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n AND pid <> pg_backend_pid()"
-        ), {"n": name})
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
-    admin.dispose()
+from tests.conftest import create_pg_database, drop_pg_database
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -43,8 +18,8 @@ def store(request, tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("RASAD_VAR_DIR", str(tmp_path_factory.mktemp("var")))
         if request.param == "postgresql":
-            pg = _create_pg_database()
-            mp.setenv("RASAD_STORE_URL", PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{pg[0]}")
+            pg, url = create_pg_database()
+            mp.setenv("RASAD_STORE_URL", url)
         else:
             mp.delenv("RASAD_STORE_URL", raising=False)
         get_settings.cache_clear()
@@ -57,4 +32,4 @@ def store(request, tmp_path_factory):
             engine.dispose()
             get_settings.cache_clear()
             if pg is not None:
-                _drop_pg_database(*pg)
+                drop_pg_database(pg)
