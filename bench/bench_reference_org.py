@@ -12,14 +12,14 @@ import tempfile
 import time
 from datetime import date, timedelta
 
-from pipelines.migrate import upgrade_store
-from pipelines.reference_csv import export_reference_dir, load_reference_dir
-from pipelines.reference_rules import check_reference
-from pipelines.routing import route_units
+from pipelines.reference.csv_load import export_reference_dir, load_reference_dir
+from pipelines.reference.routing import route_units
+from pipelines.reference.rules import check_reference
 from pipelines.settings import Settings
 from pipelines.simulator import SimScale, build_world
 from pipelines.simulator.writer import write_reference
-from pipelines.store import store_engine
+from pipelines.store.engine import store_engine
+from pipelines.store.migrate import upgrade_store
 
 DAY = date(2026, 11, 24)
 

@@ -18,13 +18,13 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import select
 
-from pipelines import schema
-from pipelines.daily_run import run_day
 from pipelines.monitored_day import MonitoredDay
+from pipelines.orchestration import tables as run_tables
+from pipelines.orchestration.daily_steps import run_day
 from pipelines.settings import Settings
 from pipelines.simulator import SimScale
 from pipelines.simulator.run import simulate_into
-from pipelines.store import store_engine
+from pipelines.store.engine import store_engine
 
 
 def main() -> None:
@@ -51,8 +51,8 @@ def main() -> None:
         total = time.perf_counter() - t0
         with store_engine(settings).connect() as conn:
             steps = pd.DataFrame(conn.execute(
-                select(schema.run_log.c.step, schema.run_log.c.started_at, schema.run_log.c.finished_at)
-                .where(schema.run_log.c.run_id.like(f"{summary['run_id']}:%"))).mappings().all())
+                select(run_tables.run_log.c.step, run_tables.run_log.c.started_at, run_tables.run_log.c.finished_at)
+                .where(run_tables.run_log.c.run_id.like(f"{summary['run_id']}:%"))).mappings().all())
         steps["seconds"] = (steps["finished_at"] - steps["started_at"]).dt.total_seconds().round(1)
         fetched = {e["entity"]: e["rows_fetched"] for e in summary["extract"]}
         print(json.dumps({

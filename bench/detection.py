@@ -34,15 +34,15 @@ from sqlalchemy import select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pipelines import schema  # noqa: E402
-from pipelines.daily_run import check, extract, new_run_id, update_findings  # noqa: E402
-from pipelines.migrate import upgrade_store  # noqa: E402
+from pipelines.findings import tables as findings_tables  # noqa: E402
 from pipelines.monitored_day import MonitoredDay  # noqa: E402
+from pipelines.orchestration.daily_steps import check, extract, new_run_id, update_findings  # noqa: E402
 from pipelines.settings import Settings  # noqa: E402
 from pipelines.simulator import SimScale, build_world  # noqa: E402
 from pipelines.simulator.faults import persian_digit_numbers  # noqa: E402
 from pipelines.simulator.writer import write_reference, write_source_sqlite  # noqa: E402
-from pipelines.store import sqlite_path, store_engine  # noqa: E402
+from pipelines.store.engine import sqlite_path, store_engine  # noqa: E402
+from pipelines.store.migrate import upgrade_store  # noqa: E402
 
 END_DAY = date(2026, 11, 20)
 SCALES = {
@@ -84,7 +84,7 @@ def monitor(seed: int, days: int, history_days: int, scale: SimScale, var_dir: P
         update_findings(settings, day, run_id)
     per_day = (time.perf_counter() - started) / days
     with store.connect() as conn:
-        findings = pd.read_sql(select(schema.finding), conn)
+        findings = pd.read_sql(select(findings_tables.finding), conn)
     for column in ("episode_start_day", "last_observed_day"):
         findings[column] = findings[column].map(lambda v: date.fromisoformat(str(v)[:10]))
     truth = world.truth(up_to=MonitoredDay(monitored[-1]).end)

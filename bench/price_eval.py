@@ -15,7 +15,7 @@ province's day, by score), PR-AUC is average precision of the score.
   jumps of that size). The inflation check scores each later month with the month-one model.
 - Olist: real prices (BRL cents) of the public Olist sample, one offer per (seller, product), one version
   per sale; peers are the product category split by weight (sub-branch), the category (branch) and its
-  first word (field); the harness injects anomalies (pipelines.price_model.INJECTIONS, no nesieh: Olist
+  first word (field); the harness injects anomalies (pipelines.price_model.model.INJECTIONS, no nesieh: Olist
   has none) on the evaluation days.
 """
 
@@ -36,7 +36,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 
-from pipelines import price_model as pm  # noqa: E402
+from pipelines.price_model import model as pm  # noqa: E402
 from pipelines.settings import Settings  # noqa: E402
 from pipelines.simulator import SimScale, build_world  # noqa: E402
 from pipelines.simulator.clock import to_ns  # noqa: E402

@@ -18,8 +18,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pipelines.contract import UNITS  # noqa: E402
-from pipelines.validation import validate_batch  # noqa: E402
+from pipelines.ingest.validation import validate_batch  # noqa: E402
+from pipelines.source.contract import UNITS  # noqa: E402
 
 EXTRACTED_AT = datetime(2026, 11, 26, 0, 0, tzinfo=UTC)
 _PERSIAN = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")

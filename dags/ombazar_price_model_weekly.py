@@ -21,7 +21,7 @@ import pendulum
 from airflow.sdk import dag, get_current_context, task
 from airflow.timetables.interval import CronDataIntervalTimetable
 
-from pipelines.airflow_glue import notify_engineers
+from pipelines.orchestration.airflow_glue import notify_engineers
 
 default_args = {
     "owner": "rasad",
@@ -45,8 +45,8 @@ default_args = {
 def ombazar_price_model_weekly():
     @task
     def train_price_model() -> dict:
-        from pipelines.airflow_glue import resolve_settings
-        from pipelines.price_model import train_weekly_for_interval
+        from pipelines.orchestration.airflow_glue import resolve_settings
+        from pipelines.price_model.model import train_weekly_for_interval
 
         return train_weekly_for_interval(resolve_settings(), get_current_context()["data_interval_end"])
 

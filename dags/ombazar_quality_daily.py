@@ -23,7 +23,7 @@ import pendulum
 from airflow.sdk import dag, get_current_context, task
 from airflow.timetables.interval import CronDataIntervalTimetable
 
-from pipelines.airflow_glue import notify_engineers
+from pipelines.orchestration.airflow_glue import notify_engineers
 
 default_args = {
     "owner": "rasad",
@@ -34,7 +34,7 @@ default_args = {
 
 
 def _day_and_run():
-    from pipelines.airflow_glue import monitored_day_of, resolve_settings
+    from pipelines.orchestration.airflow_glue import monitored_day_of, resolve_settings
 
     context = get_current_context()
     return resolve_settings(), monitored_day_of(context), f"airflow-{context['run_id']}"
@@ -53,42 +53,42 @@ def _day_and_run():
 def ombazar_quality_daily():
     @task
     def check_reference_fresh() -> str:
-        from pipelines.daily_run import check_reference_fresh as check_fresh
+        from pipelines.orchestration.daily_steps import check_reference_fresh as check_fresh
 
         settings, day, _ = _day_and_run()
         return check_fresh(settings, day).isoformat()
 
     @task
     def extract_and_validate() -> list[dict]:
-        from pipelines.daily_run import extract
+        from pipelines.orchestration.daily_steps import extract
 
         settings, day, run_id = _day_and_run()
         return extract(settings, day, run_id)
 
     @task
     def run_checks() -> dict:
-        from pipelines.daily_run import check
+        from pipelines.orchestration.daily_steps import check
 
         settings, day, run_id = _day_and_run()
         return check(settings, day, run_id)
 
     @task
     def update_findings() -> dict:
-        from pipelines.daily_run import update_findings as refresh
+        from pipelines.orchestration.daily_steps import update_findings as refresh
 
         settings, day, run_id = _day_and_run()
         return refresh(settings, day, run_id)
 
     @task
     def write_reports() -> list[str]:
-        from pipelines.daily_run import write_reports as write
+        from pipelines.orchestration.daily_steps import write_reports as write
 
         settings, day, run_id = _day_and_run()
         return write(settings, day, run_id)
 
     @task(retries=3, retry_delay=timedelta(minutes=2), retry_exponential_backoff=True)
     def send_reports() -> dict:
-        from pipelines.daily_run import send_reports as send
+        from pipelines.orchestration.daily_steps import send_reports as send
 
         settings, day, run_id = _day_and_run()
         return send(settings, day, run_id)

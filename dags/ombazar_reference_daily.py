@@ -26,7 +26,7 @@ import pendulum
 from airflow.sdk import Asset, dag, get_current_context, task
 from airflow.timetables.interval import CronDataIntervalTimetable
 
-from pipelines.airflow_glue import notify_engineers
+from pipelines.orchestration.airflow_glue import notify_engineers
 
 REFERENCE_CHECKED = Asset("rasad://reference/checked")
 
@@ -39,7 +39,7 @@ default_args = {
 
 
 def _settings_and_day():
-    from pipelines.airflow_glue import monitored_day_of, resolve_settings
+    from pipelines.orchestration.airflow_glue import monitored_day_of, resolve_settings
 
     return resolve_settings(), monitored_day_of(get_current_context())
 
@@ -57,14 +57,14 @@ def _settings_and_day():
 def ombazar_reference_daily():
     @task
     def check_reference_fresh() -> str:
-        from pipelines.daily_run import check_reference_fresh as check_fresh
+        from pipelines.orchestration.daily_steps import check_reference_fresh as check_fresh
 
         settings, day = _settings_and_day()
         return check_fresh(settings, day).isoformat()
 
     @task(outlets=[REFERENCE_CHECKED])
     def check_reference_rules() -> dict:
-        from pipelines.reference_rules import run_reference_checks
+        from pipelines.reference.rules import run_reference_checks
 
         settings, day = _settings_and_day()
         return run_reference_checks(settings, day)

@@ -17,8 +17,8 @@ log = logging.getLogger("rasad")
 
 # modules that add subcommands: each has `register(subparsers)`
 COMMAND_MODULES: tuple[str, ...] = (
-    "pipelines.source_cli", "pipelines.reference_cli", "pipelines.price_cli", "pipelines.mail.cli",
-    "pipelines.finding_cli", "pipelines.dashboard.cli",
+    "pipelines.source.cli", "pipelines.reference.cli", "pipelines.price_model.cli", "pipelines.mail.cli",
+    "pipelines.findings.cli", "pipelines.dashboard.cli",
 )
 
 
@@ -40,8 +40,8 @@ def _instant(value: str) -> datetime:
 
 
 def cmd_db_upgrade(args) -> int:
-    from pipelines.migrate import upgrade_store
-    from pipelines.store import store_engine
+    from pipelines.store.engine import store_engine
+    from pipelines.store.migrate import upgrade_store
 
     upgrade_store(store_engine(get_settings()))
     print("store is at the newest schema")
@@ -76,9 +76,9 @@ def _days_of(args) -> list[date]:
 
 
 def cmd_run(args) -> int:
-    from pipelines.daily_run import run_day, run_range
-    from pipelines.migrate import upgrade_store
-    from pipelines.store import store_engine
+    from pipelines.orchestration.daily_steps import run_day, run_range
+    from pipelines.store.engine import store_engine
+    from pipelines.store.migrate import upgrade_store
 
     settings = get_settings()
     upgrade_store(store_engine(settings))
@@ -92,7 +92,7 @@ def cmd_run(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from pipelines.daily_run import new_run_id, write_reports
+    from pipelines.orchestration.daily_steps import new_run_id, write_reports
 
     settings = get_settings()
     paths = write_reports(settings, args.date, new_run_id(args.date, "report"))
@@ -141,7 +141,7 @@ def cmd_demo(args) -> int:
 
         simulate(args.seed, args.history_days + args.days, end_day, MonitoredDay(day).end)
         if args.no_airflow:
-            from pipelines.daily_run import run_day
+            from pipelines.orchestration.daily_steps import run_day
 
             run_day(settings, day)
         else:
@@ -149,11 +149,11 @@ def cmd_demo(args) -> int:
         print(f"  {day}: DAG run ombazar_quality_daily done (logical date {logical_date_for(day)})")
     from sqlalchemy import func, select
 
-    from pipelines import schema
-    from pipelines.store import store_engine
+    from pipelines.findings import tables as findings_tables
+    from pipelines.store.engine import store_engine
 
     with store_engine(settings).connect() as conn:
-        total = conn.execute(select(func.count()).select_from(schema.finding)).scalar_one()
+        total = conn.execute(select(func.count()).select_from(findings_tables.finding)).scalar_one()
     last = settings.reports_dir / days[-1].isoformat()
     print(f"findings in the store: {total}")
     print(f"reports: {settings.reports_dir.resolve()}/<day>/<province_id>.html (latest: {last.resolve()})")

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from pipelines.contract import ContractError
-from pipelines.daily_run import ReferenceStaleError
 from pipelines.mail.outbox import OutboxPendingError
 from pipelines.monitored_day import MonitoredDayError
-from pipelines.reference_csv import ReferenceLoadError
-from pipelines.source import SourceUnavailableError
-from pipelines.store import StoreConfigError
+from pipelines.orchestration.daily_steps import ReferenceStaleError
+from pipelines.reference.csv_load import ReferenceLoadError
+from pipelines.source.contract import ContractError
+from pipelines.source.reader import SourceUnavailableError
+from pipelines.store.engine import StoreConfigError
 
 USER_ERRORS: tuple[type[BaseException], ...] = (
     StoreConfigError,

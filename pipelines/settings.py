@@ -46,7 +46,8 @@ class Settings(BaseSettings):
     # the outlier model: off by default, because bench/price_eval.py finds it adds nothing to the rules;
     # when on, the daily check uses the current artefact if one exists (rules only otherwise)
     price_model_enabled: bool = False
-    price_model_dir: Path | None = Field(default=None, description="default: models/price_model in the repo")
+    price_model_dir: Path | None = Field(
+        default=None, description="default: <var_dir>/models/price_model, seeded from the shipped artefact")
     price_model_train_days: int = 28
     price_model_holdout_days: int = 7
     # quality: a buyer rating at or below this is a defect signal
@@ -156,11 +157,6 @@ class Settings(BaseSettings):
     def resolved_source_url(self) -> str:
         """The source URL, defaulting to the simulator's SQLite file."""
         return self.source_url or f"sqlite:///{(self.var_dir / 'sim' / 'ombazar.db').resolve()}"
-
-    @property
-    def resolved_price_model_dir(self) -> Path:
-        """Where the price model's artefacts and cards live."""
-        return self.price_model_dir or Path(__file__).resolve().parent.parent / "models" / "price_model"
 
     @property
     def reports_dir(self) -> Path:

@@ -8,12 +8,12 @@ from datetime import date, timedelta
 import pandas as pd
 from sqlalchemy import select
 
-from pipelines import schema
-from pipelines.daily_run import run_day
+from pipelines.findings import tables as findings_tables
 from pipelines.monitored_day import MonitoredDay
+from pipelines.orchestration.daily_steps import run_day
 from pipelines.simulator import SimScale
 from pipelines.simulator.run import simulate_into, truth_path
-from pipelines.store import store_engine
+from pipelines.store.engine import store_engine
 
 SMALL = SimScale(sellers_per_province=4, offers_per_seller=4, orders_per_day=300, members=800)
 END_DAY = date(2026, 11, 20)
@@ -34,7 +34,7 @@ def simulate_and_run(settings, day: date, scale: SimScale = SMALL, seed: int = S
 def findings_snapshot(settings) -> pd.DataFrame:
     """The findings table, in a stable order, for comparing two states."""
     with store_engine(settings).connect() as conn:
-        rows = conn.execute(select(schema.finding).order_by(schema.finding.c.finding_id)).mappings().all()
+        rows = conn.execute(select(findings_tables.finding).order_by(findings_tables.finding.c.finding_id)).mappings().all()
     return pd.DataFrame(rows)
 
 

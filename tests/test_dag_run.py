@@ -10,10 +10,11 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from pipelines import schema
+from pipelines.findings import tables as findings_tables
 from pipelines.monitored_day import MonitoredDay
+from pipelines.orchestration import tables as run_tables
 from pipelines.simulator.run import simulate_into
-from pipelines.store import store_engine
+from pipelines.store.engine import store_engine
 from tests.conftest import REPO
 from tests.pipeline_helpers import END_DAY, HISTORY_DAYS, SEED, SMALL
 
@@ -43,9 +44,9 @@ def test_dag_test_monitors_the_tehran_day_of_its_data_interval(airflow_db, setti
 
     with store_engine(settings).connect() as conn:
         steps = conn.execute(
-            select(schema.run_log.c.step, schema.run_log.c.status, schema.run_log.c.day)
+            select(run_tables.run_log.c.step, run_tables.run_log.c.status, run_tables.run_log.c.day)
         ).all()
-        findings = conn.execute(select(func.count()).select_from(schema.finding)).scalar_one()
+        findings = conn.execute(select(func.count()).select_from(findings_tables.finding)).scalar_one()
     assert {(s, st) for s, st, _ in steps} == {
         ("extract", "success"), ("check", "success"), ("findings", "success"), ("report", "success"),
         ("send", "success"),

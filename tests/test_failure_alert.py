@@ -35,7 +35,7 @@ def test_failure_is_logged_and_emailed_through_a_real_smtp_server(monkeypatch, c
             "conn_type": "smtp", "host": "127.0.0.1", "port": port,
             "extra": {"to": "engineers@rasad.example", "from": "rasad@rasad.example"},
         }))
-        from pipelines.airflow_glue import notify_engineers
+        from pipelines.orchestration.airflow_glue import notify_engineers
 
         with caplog.at_level(logging.ERROR):
             notify_engineers({"task_instance": _Ti(), "run_id": "manual__x", "exception": ValueError("boom")})
@@ -50,7 +50,7 @@ def test_failure_is_logged_and_emailed_through_a_real_smtp_server(monkeypatch, c
 
 def test_without_smtp_connection_failure_is_only_logged(monkeypatch, caplog):
     monkeypatch.delenv("AIRFLOW_CONN_RASAD_SMTP", raising=False)
-    from pipelines.airflow_glue import notify_engineers
+    from pipelines.orchestration.airflow_glue import notify_engineers
 
     with caplog.at_level(logging.ERROR):
         notify_engineers({"task_instance": _Ti(), "run_id": "r", "exception": RuntimeError("x")})

@@ -9,18 +9,18 @@ import pandas as pd
 import pytest
 from sqlalchemy import select
 
-from pipelines import schema
+from pipelines.checks.tables import seller_scorecard
 from pipelines.cli import main as rasad
-from pipelines.daily_run import run_day
+from pipelines.findings import tables as findings_tables
 from pipelines.monitored_day import MonitoredDay
+from pipelines.orchestration.daily_steps import run_day
 from pipelines.reports.daily import build_reports
 from pipelines.reports.model import finding_short_code
-from pipelines.scorecard_tables import seller_scorecard
 from pipelines.simulator import SimScale, build_world
 from pipelines.simulator import faults as faults_mod
 from pipelines.simulator.faults import ChronicSeller, persian_digit_numbers
 from pipelines.simulator.writer import write_reference, write_source_sqlite
-from pipelines.store import sqlite_path, store_engine
+from pipelines.store.engine import sqlite_path, store_engine
 
 pytestmark = pytest.mark.db
 END_DAY = date(2026, 11, 20)
@@ -43,7 +43,7 @@ def ten_days(tmp_path_factory):
         faults_mod.FAULTS[:] = saved
     settings = Settings(var_dir=tmp_path_factory.mktemp("var"))
     store = store_engine(settings)
-    from pipelines.migrate import upgrade_store
+    from pipelines.store.migrate import upgrade_store
 
     upgrade_store(store)
     write_reference(world.reference_tables(), store, DAYS[-1], source="test")
@@ -78,7 +78,7 @@ def cli(ten_days, monkeypatch):
 
 def _findings(settings) -> pd.DataFrame:
     with store_engine(settings).connect() as conn:
-        frame = pd.read_sql(select(schema.finding), conn)
+        frame = pd.read_sql(select(findings_tables.finding), conn)
     for column in ("episode_start_day", "last_observed_day"):
         frame[column] = frame[column].map(lambda v: date.fromisoformat(str(v)[:10]))
     return frame
@@ -142,8 +142,8 @@ def test_a_sheet_of_verdicts_is_all_or_nothing_with_bad_lines_named(ten_days, cl
     err = capsys.readouterr().err
     assert "line 5: no single finding" in err and "line 6: unknown verdict maybe" in err
     with store_engine(settings).connect() as conn:
-        assert conn.execute(select(schema.finding_verdict).where(
-            schema.finding_verdict.c.finding_id.in_(ids))).first() is None
+        assert conn.execute(select(findings_tables.finding_verdict).where(
+            findings_tables.finding_verdict.c.finding_id.in_(ids))).first() is None
     good.to_excel(tmp_path / "good.xlsx", index=False)
     assert cli(["finding", "verdicts", str(tmp_path / "good.xlsx"), "--by", "officer"]) == 0
     assert cli(["finding", "verdicts", str(tmp_path / "good.xlsx"), "--by", "officer"]) == 0  # again
@@ -152,13 +152,13 @@ def test_a_sheet_of_verdicts_is_all_or_nothing_with_bad_lines_named(ten_days, cl
 
 
 def test_scorecards_findings_and_verdict_labels_on_postgresql(pg_database, tmp_path):
+    from pipelines.findings.verdicts import current_verdicts, give_verdict
     from pipelines.settings import Settings
-    from pipelines.verdicts import current_verdicts, give_verdict
 
     settings = Settings(var_dir=tmp_path / "var", store_url=pg_database)
     world = build_world(seed=29, days=6, end_day=END_DAY, scale=SimScale(1, 2, 60, 100))
     store = store_engine(settings)
-    from pipelines.migrate import upgrade_store
+    from pipelines.store.migrate import upgrade_store
 
     upgrade_store(store)
     write_reference(world.reference_tables(), store, DAYS[-1], source="test")

@@ -8,12 +8,13 @@ import pandas as pd
 import pytest
 from sqlalchemy import select
 
-from pipelines import schema
-from pipelines.persian import to_persian_digits
+from pipelines.findings import tables as findings_tables
+from pipelines.i18n.persian import to_persian_digits
+from pipelines.ingest import tables as ingest_tables
 from pipelines.reports.daily import build_reports
 from pipelines.reports.model import finding_short_code
 from pipelines.simulator.run import truth_path
-from pipelines.store import store_engine
+from pipelines.store.engine import store_engine
 from tests.pipeline_helpers import (
     days_before_end,
     findings_snapshot,
@@ -47,7 +48,7 @@ def test_each_report_lists_exactly_its_provinces_findings(week):
     day = DAYS[-1]
     engine = store_engine(week)
     with engine.connect() as conn:
-        db = pd.read_sql(select(schema.finding), conn)
+        db = pd.read_sql(select(findings_tables.finding), conn)
     db["episode_start_day"] = db["episode_start_day"].astype(str)
     db["last_observed_day"] = db["last_observed_day"].astype(str)
     listed_today = db[((db["kind"] == "event") & (db["episode_start_day"] == str(day)))
@@ -62,7 +63,7 @@ def test_each_report_lists_exactly_its_provinces_findings(week):
 
 
 def test_rows_read_equal_rows_staged_plus_quarantined(week):
-    log = table_snapshot(week, schema.extraction_log)
+    log = table_snapshot(week, ingest_tables.extraction_log)
     assert len(log) == 4 * len(DAYS)
     assert (log["rows_read_at_source"] == log["rows_fetched"]).all()
     assert (log["rows_fetched"]
@@ -71,16 +72,16 @@ def test_rows_read_equal_rows_staged_plus_quarantined(week):
 
 def test_rerunning_a_day_gives_identical_state(week):
     before = findings_snapshot(week)
-    observations = table_snapshot(week, schema.finding_observation)
-    quarantine = table_snapshot(week, schema.quarantine)
+    observations = table_snapshot(week, findings_tables.finding_observation)
+    quarantine = table_snapshot(week, ingest_tables.quarantine)
     # re-run the last day as it is, then the first day after the later ones have run
     simulate_and_run(week, DAYS[-1])
-    from pipelines.daily_run import run_day
+    from pipelines.orchestration.daily_steps import run_day
 
     run_day(week, DAYS[0])
     pd.testing.assert_frame_equal(findings_snapshot(week), before)
-    pd.testing.assert_frame_equal(table_snapshot(week, schema.finding_observation), observations)
-    pd.testing.assert_frame_equal(table_snapshot(week, schema.quarantine), quarantine)
+    pd.testing.assert_frame_equal(table_snapshot(week, findings_tables.finding_observation), observations)
+    pd.testing.assert_frame_equal(table_snapshot(week, ingest_tables.quarantine), quarantine)
 
 
 def test_ongoing_state_findings_are_one_episode_not_one_a_day(week):
@@ -119,7 +120,7 @@ def test_the_pipeline_never_reads_the_ground_truth(week):
     before = findings_snapshot(week)
     truth_path(week).rename(truth_path(week).with_suffix(".hidden"))
     try:
-        from pipelines.daily_run import run_day
+        from pipelines.orchestration.daily_steps import run_day
 
         run_day(week, DAYS[-1])
     finally:

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 from sqlalchemy import select
 
-from pipelines import price_model as pm
-from pipelines import schema
-from pipelines.store import store_engine
+from pipelines.findings import tables as findings_tables
+from pipelines.price_model import model as pm
+from pipelines.store.engine import store_engine
 from tests.pipeline_helpers import days_before_end, simulate_and_run, truth
 
 pytestmark = pytest.mark.db
@@ -20,7 +20,7 @@ DAYS = days_before_end(3)
 
 def observations(settings, day) -> pd.DataFrame:
     with store_engine(settings).connect() as conn:
-        t = schema.finding_observation
+        t = findings_tables.finding_observation
         rows = conn.execute(select(t).where(t.c.day == day)).mappings().all()
     return pd.DataFrame(rows)
 

@@ -8,11 +8,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from pipelines import schema
-from pipelines.daily_run import run_day
+from pipelines.ingest import tables as ingest_tables
 from pipelines.monitored_day import MonitoredDay
+from pipelines.orchestration.daily_steps import run_day
 from pipelines.simulator.run import simulate_into
-from pipelines.store import sqlite_path, store_engine
+from pipelines.store.engine import sqlite_path, store_engine
 from tests.pipeline_helpers import END_DAY, HISTORY_DAYS, SEED, SMALL
 
 pytestmark = pytest.mark.db
@@ -37,8 +37,8 @@ def test_bad_rows_are_quarantined_with_reasons_and_counted(settings_for):
         )
     run_day(settings, day)
     with store_engine(settings).connect() as conn:
-        quarantined = {r.source_id: r for r in conn.execute(select(schema.quarantine)).all()}
-        log = conn.execute(select(schema.extraction_log)).mappings().all()
+        quarantined = {r.source_id: r for r in conn.execute(select(ingest_tables.quarantine)).all()}
+        log = conn.execute(select(ingest_tables.extraction_log)).mappings().all()
     assert {"bad-price", "bad-unit", "bad-status"} <= set(quarantined)
     assert "unit_price_rial" in quarantined["bad-price"].failed_expectations
     assert "expect_column_values_to_be_in_set:unit" in quarantined["bad-unit"].failed_expectations

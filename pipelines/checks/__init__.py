@@ -1,7 +1,7 @@
 """The checks: each turns the marketplace state of a day into observations of one rule.
 
 An observation says: on day D, rule R holds for entity E (with evidence, severity and the
-rial value at stake). Findings (episodes) are derived from observations in `pipelines.findings`.
+rial value at stake). Findings (episodes) are derived from observations in `pipelines.findings.episodes`.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ import pandas as pd
 from sqlalchemy import Connection
 
 from pipelines.settings import Settings
-from pipelines.sqlfiles import store_sql
+from pipelines.store.sql_files import store_sql
 
 LEVELS = ("info", "warning", "critical")
 _LEVEL = {name: i for i, name in enumerate(LEVELS)}

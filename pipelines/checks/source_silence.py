@@ -16,7 +16,7 @@ from sqlalchemy import Connection
 from pipelines.checks import OBSERVATION_COLUMNS, empty_observations
 from pipelines.monitored_day import MonitoredDay
 from pipelines.settings import Settings
-from pipelines.state import read_frame
+from pipelines.state.market import read_frame
 
 SOURCE_ENTITY_ID = "ombazar"
 _SEARCH_DAYS = 60  # how far back a last change is looked for: beyond that, silence is "at least this"

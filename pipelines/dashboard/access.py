@@ -40,11 +40,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import ColumnElement
 
-from pipelines.dashboard_tables import verdict_batch
-from pipelines.db_types import DayType, UTCDateTime, parse_utc_column
-from pipelines.sqlfiles import store_sql
-from pipelines.state import TIMESTAMP_COLUMNS, read_frame
-from pipelines.verdicts import VERDICTS, record_verdicts
+from pipelines.dashboard.tables import verdict_batch
+from pipelines.findings.verdicts import VERDICTS, record_verdicts
+from pipelines.state.market import TIMESTAMP_COLUMNS, read_frame
+from pipelines.store.sql_files import store_sql
+from pipelines.store.types import DayType, UTCDateTime, parse_utc_column
 
 COORDINATOR = "fardap_coordinator"
 OFFICER = "monitoring_officer"
@@ -175,7 +175,7 @@ def province_figures(conn: Connection, viewer: Viewer, first_day: date, last_day
 
 
 def _status_as_of(day: date) -> ColumnElement:
-    """A finding's lifecycle status as of `day`, whole-column (as `pipelines.verdicts.finding_status`)."""
+    """A finding's lifecycle status as of `day`, whole-column (as `pipelines.findings.verdicts.finding_status`)."""
     f = MART_FINDING
     d = literal(day, DayType())
     return case(
@@ -228,7 +228,7 @@ def finding(conn: Connection, viewer: Viewer, finding_id: str) -> dict | None:
 
 def verdict_history(conn: Connection, viewer: Viewer, finding_id: str) -> pd.DataFrame:
     """The verdicts given on a finding the viewer may see, oldest first (empty otherwise)."""
-    from pipelines.schema import finding_verdict as v
+    from pipelines.findings.tables import finding_verdict as v
 
     if finding(conn, viewer, finding_id) is None:
         return pd.DataFrame(columns=["verdict", "note", "given_by", "given_at"])

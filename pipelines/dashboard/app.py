@@ -21,12 +21,12 @@ import streamlit as st
 
 from pipelines.dashboard import access, present
 from pipelines.dashboard.access import Viewer
-from pipelines.messages import label, t
+from pipelines.findings.verdicts import VERDICTS
+from pipelines.i18n.messages import label, t
 from pipelines.monitored_day import today_in_tehran
 from pipelines.reports.model import ReportFinding
 from pipelines.reports.render import evidence_lines
 from pipelines.settings import get_settings
-from pipelines.verdicts import VERDICTS
 
 CHECKS = ("on_time", "quality", "price", "ingest")
 SEVERITIES = ("critical", "warning", "info")
@@ -36,7 +36,7 @@ INBOX_ROWS_SHOWN = 200
 
 @st.cache_resource
 def _engine(url: str):
-    from pipelines.store import store_engine
+    from pipelines.store.engine import store_engine
 
     return store_engine(get_settings())
 
@@ -398,7 +398,7 @@ def finding_page(viewer: Viewer, finding_id: str, day: date) -> None:
 
 
 def _status(row: dict, day: date) -> str:
-    from pipelines.verdicts import finding_status
+    from pipelines.findings.verdicts import finding_status
 
     start, last = present.as_day(row["episode_start_day"]), present.as_day(row["last_observed_day"])
     resolved = present.as_day(row["resolved_day"])

@@ -23,8 +23,8 @@ APP_ENTRY = "from pipelines.dashboard.app import main\n\nmain()\n"
 
 
 def _store():
-    from pipelines.migrate import upgrade_store
-    from pipelines.store import store_engine
+    from pipelines.store.engine import store_engine
+    from pipelines.store.migrate import upgrade_store
 
     engine = store_engine(get_settings())
     upgrade_store(engine)
@@ -132,7 +132,7 @@ def cmd_user_disable(args) -> int:
 
 def register(subparsers) -> None:
     """Add `rasad dashboard` and `rasad user ...` to the CLI."""
-    from pipelines.dashboard_tables import ROLES
+    from pipelines.dashboard.tables import ROLES
 
     dash = subparsers.add_parser("dashboard", help="serve the Fardap dashboard and the officers' inbox")
     dash.add_argument("--port", type=int, default=None, help="default RASAD_DASHBOARD_PORT (8501)")

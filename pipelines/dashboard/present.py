@@ -16,8 +16,8 @@ from typing import Any
 
 import pandas as pd
 
-from pipelines.messages import label, t
-from pipelines.persian import (
+from pipelines.i18n.messages import label, t
+from pipelines.i18n.persian import (
     PERSIAN_DIGITS,
     format_number,
     format_toman,

@@ -17,8 +17,8 @@ from datetime import UTC, date, datetime
 from sqlalchemy import Connection, select, update
 
 from pipelines.dashboard.access import COORDINATOR, OFFICER, RAHYAR, Viewer
-from pipelines.dashboard_tables import ROLES, dashboard_user
-from pipelines.schema import province, rahyari_team
+from pipelines.dashboard.tables import ROLES, dashboard_user
+from pipelines.reference.tables import province, rahyari_team
 
 # scrypt cost: 2**14 x 8 x 1 takes ~16 MiB and some tens of milliseconds, the usual interactive setting
 _SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
@@ -114,7 +114,7 @@ def user_by_email(conn: Connection, email: str) -> dict | None:
 
 def covered_units(conn: Connection, team_id: str, on_date: date) -> frozenset[str]:
     """The units a rahyari team covers, or is copied on, as the organisation stands on `on_date`."""
-    from pipelines.routing import recipients_on
+    from pipelines.reference.routing import recipients_on
 
     coverage = recipients_on(conn, on_date).coverage
     if coverage.empty:
@@ -157,7 +157,7 @@ def add_demo_users(conn: Connection) -> list[tuple[str, str]]:
 
     from sqlalchemy import func
 
-    from pipelines.schema import finding
+    from pipelines.findings.tables import finding
 
     f = finding
     busiest = conn.execute(select(f.c.province_id).where(f.c.province_id.is_not(None)).group_by(f.c.province_id)

@@ -20,11 +20,11 @@ def _day(value: str) -> date:
 
 def cmd_send(args) -> int:
     """Queue a day's report emails and deliver the outbox."""
-    from pipelines.daily_run import new_run_id, send_reports
     from pipelines.mail.outbox import deliver_pending, transport_for
-    from pipelines.migrate import upgrade_store
+    from pipelines.orchestration.daily_steps import new_run_id, send_reports
     from pipelines.settings import get_settings
-    from pipelines.store import store_engine
+    from pipelines.store.engine import store_engine
+    from pipelines.store.migrate import upgrade_store
 
     settings = get_settings()
     store = store_engine(settings)
@@ -48,7 +48,7 @@ def cmd_outbox(args) -> int:
     """Print the outbox's rows per status."""
     from pipelines.mail.outbox import outbox_counts
     from pipelines.settings import get_settings
-    from pipelines.store import store_engine
+    from pipelines.store.engine import store_engine
 
     counts = outbox_counts(store_engine(get_settings()))
     print(", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "the outbox is empty")

@@ -16,7 +16,7 @@ from io import BytesIO
 
 import jdatetime
 
-from pipelines.messages import t
+from pipelines.i18n.messages import t
 from pipelines.settings import Settings
 
 LATIN = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "0123456789" * 2)

@@ -23,7 +23,8 @@ from datetime import date, timedelta
 import pandas as pd
 from sqlalchemy import Engine, func, select
 
-from pipelines import schema
+from pipelines.i18n.messages import t
+from pipelines.i18n.persian import format_number, jalali_date, to_persian_digits
 from pipelines.mail.compose import (
     Attachment,
     build_message,
@@ -39,18 +40,18 @@ from pipelines.mail.outbox import (
     deliver_pending,
     enqueue,
 )
-from pipelines.messages import t
-from pipelines.outbox_tables import outbox
-from pipelines.persian import format_number, jalali_date, to_persian_digits
+from pipelines.mail.tables import outbox
+from pipelines.reference.routing import recipients_on
 from pipelines.reports.daily import CHECKS, build_reports, findings_of_day
 from pipelines.reports.digest_render import render_fardap_digest, render_sector_digest
 from pipelines.reports.digests import build_fardap_digest, build_sector_digests, is_weekly_digest_day
 from pipelines.reports.model import ProvinceReport
 from pipelines.reports.render import render_province_report
 from pipelines.reports.xlsx import XLSX_MIME, findings_workbook
-from pipelines.routing import recipients_on
 from pipelines.settings import Settings
-from pipelines.sqlfiles import store_sql
+from pipelines.store import base as store_base
+from pipelines.store import metadata as store_metadata
+from pipelines.store.sql_files import store_sql
 
 log = logging.getLogger(__name__)
 
@@ -245,8 +246,8 @@ def personal_values(store: Engine) -> set[str]:
     """The national ids and mobile numbers of every ref table that holds them (members, people)."""
     values: set[str] = set()
     with store.connect() as conn:
-        for table in schema.metadata.tables.values():
-            if table.schema != schema.REF:
+        for table in store_metadata.metadata.tables.values():
+            if table.schema != store_base.REF:
                 continue
             for column in ("national_id", "mobile"):
                 if column in table.c:

@@ -28,7 +28,7 @@ from typing import Protocol
 
 from sqlalchemy import Engine, func, select, update
 
-from pipelines.outbox_tables import outbox, sent_message
+from pipelines.mail.tables import outbox, sent_message
 from pipelines.settings import Settings
 
 log = logging.getLogger(__name__)

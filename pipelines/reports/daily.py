@@ -9,16 +9,17 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import Engine, delete, select
 
-from pipelines import schema
 from pipelines.checks import check_of
 from pipelines.monitored_day import MonitoredDay
+from pipelines.reference import tables as ref_tables
+from pipelines.reference.routing import recipients_on
+from pipelines.reports import tables as report_tables
 from pipelines.reports.model import ProvinceReport, ReportFinding
 from pipelines.reports.render import render_province_report
-from pipelines.routing import recipients_on
 from pipelines.settings import Settings
-from pipelines.sqlfiles import store_sql
-from pipelines.state import read_frame
-from pipelines.store import insert_frame
+from pipelines.state.market import read_frame
+from pipelines.store.engine import insert_frame
+from pipelines.store.sql_files import store_sql
 
 SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
 CHECKS = ("on_time", "quality", "price")
@@ -76,7 +77,7 @@ def build_reports(store: Engine, settings: Settings, day: date) -> list[Province
         )
         sellers = read_frame(conn, "state/select_sellers_as_of", as_of=monitored.end)
         offers = read_frame(conn, "state/select_offers_as_of", as_of=monitored.end)
-        taxon_names = dict(conn.execute(select(schema.taxon.c.code, schema.taxon.c.name_fa)).all())
+        taxon_names = dict(conn.execute(select(ref_tables.taxon.c.code, ref_tables.taxon.c.name_fa)).all())
     seller_names = sellers.set_index("seller_id")["display_name"]
     offer_titles = offers.set_index("offer_id")["title"]
     resolved_by_province = (
@@ -154,6 +155,6 @@ def write_province_reports(store: Engine, settings: Settings, day: date) -> list
             }
         )
     with store.begin() as conn:
-        conn.execute(delete(schema.report).where(schema.report.c.day == day))
-        insert_frame(conn, schema.report, pd.DataFrame(rows))
+        conn.execute(delete(report_tables.report).where(report_tables.report.c.day == day))
+        insert_frame(conn, report_tables.report, pd.DataFrame(rows))
     return paths

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from markupsafe import Markup
 
-from pipelines.messages import label, t
-from pipelines.persian import (
+from pipelines.i18n.messages import label, t
+from pipelines.i18n.persian import (
     format_number,
     format_toman,
     jalali_date,

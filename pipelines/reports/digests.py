@@ -21,12 +21,12 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from pipelines.monitored_day import MonitoredDay
+from pipelines.reference.routing import recipients_on
 from pipelines.reports.daily import findings_of_day
 from pipelines.reports.model import ProvinceReport, ReportFinding
-from pipelines.routing import recipients_on
 from pipelines.settings import Settings
-from pipelines.sqlfiles import store_sql
-from pipelines.state import read_frame
+from pipelines.state.market import read_frame
+from pipelines.store.sql_files import store_sql
 
 ON_TIME_RULES = ("late_delivery",)
 DEFECT_RULES = ("quality_defect",)

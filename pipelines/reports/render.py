@@ -1,7 +1,7 @@
 """Render a province's daily report as one self-contained, right-to-left Persian HTML document.
 
 The page needs nothing but itself: the Vazirmatn font is inlined as base64 woff2 data URIs, the CSS is
-inline, and there is no script. Every word comes from the message catalogue (`pipelines.messages`); the
+inline, and there is no script. Every word comes from the message catalogue (`pipelines.i18n.messages`); the
 Jinja2 templates in `templates/` hold only markup. Every visible digit is Persian; times are Tehran time;
 amounts are tomans. Raw ids are never shown: a finding is named by `finding_short_code`.
 
@@ -24,8 +24,8 @@ import jdatetime
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
-from pipelines.messages import CHECKS, SEVERITIES, STATUSES, label, t
-from pipelines.persian import (
+from pipelines.i18n.messages import CHECKS, SEVERITIES, STATUSES, label, t
+from pipelines.i18n.persian import (
     format_number,
     format_toman,
     jalali_date,

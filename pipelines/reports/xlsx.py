@@ -16,8 +16,8 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from pipelines.messages import label, t
-from pipelines.persian import jalali_date, jalali_iso, to_persian_digits
+from pipelines.i18n.messages import label, t
+from pipelines.i18n.persian import jalali_date, jalali_iso, to_persian_digits
 from pipelines.reports.model import ReportFinding, finding_short_code
 from pipelines.reports.render import evidence_lines
 

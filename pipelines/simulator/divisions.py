@@ -1,4 +1,4 @@
-"""Iran's provinces and counties, read from the CSVs copied into `pipelines/data/iran_divisions`."""
+"""Iran's provinces and counties, read from the CSVs copied into `pipelines/reference/data/iran_divisions`."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ _ZWNJ = "\u200c"
 
 
 def _data(name: str):
-    return resources.files("pipelines").joinpath("data", "iran_divisions", name)
+    return resources.files("pipelines.reference").joinpath("data", "iran_divisions", name)
 
 
 def _squash(name: str) -> str:

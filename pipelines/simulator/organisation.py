@@ -1,7 +1,7 @@
 """The organisation: provinces, regions, taxonomy, secretariats and affairs, Fardap, rahyari teams and their
 people, kanoons, members and memberships, units, monitoring officers.
 
-Produces the rows of the `ref` tables (pipelines/schema.py, pipelines/org_tables.py), plus a few
+Produces the rows of the `ref` tables (pipelines/reference/tables.py), plus a few
 simulator-only columns on units (which sub-branch a unit mainly trades in, and whether it has a marketplace
 seller account). Everything that scales (units, members, memberships) is generated whole-column; loops run
 only over the 31 provinces.

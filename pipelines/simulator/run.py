@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from pipelines.migrate import upgrade_store
 from pipelines.monitored_day import MonitoredDay, tehran_day_of
 from pipelines.settings import Settings
 from pipelines.simulator import SimScale, build_world
@@ -16,7 +15,8 @@ from pipelines.simulator.writer import (
     write_source_sqlite,
     write_truth,
 )
-from pipelines.store import source_engine, sqlite_path, store_engine
+from pipelines.store.engine import source_engine, sqlite_path, store_engine
+from pipelines.store.migrate import upgrade_store
 
 
 def truth_path(settings: Settings) -> Path:

@@ -15,9 +15,10 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import Engine, MetaData, Table, delete, insert
 
-from pipelines import schema
-from pipelines.sqlfiles import SQL_DIR
-from pipelines.store import insert_frame
+from pipelines.reference import tables as ref_tables
+from pipelines.store import metadata as store_metadata
+from pipelines.store.engine import insert_frame
+from pipelines.store.sql_files import SQL_DIR
 
 SOURCE_TABLES = ("sellers", "offers", "orders", "deliveries")
 TAXON_LEVELS = ("sector", "domain", "field", "branch", "sub_branch")
@@ -92,9 +93,9 @@ def write_reference(frames: dict[str, pd.DataFrame], store: Engine, as_of_day: d
     """Replace the reference data atomically and record the load for freshness checks."""
     with store.begin() as conn:
         for name in reversed(REFERENCE_TABLES):
-            conn.execute(delete(schema.metadata.tables[f"ref.{name}"]))
+            conn.execute(delete(store_metadata.metadata.tables[f"ref.{name}"]))
         for name in REFERENCE_TABLES:
-            table = schema.metadata.tables[f"ref.{name}"]
+            table = store_metadata.metadata.tables[f"ref.{name}"]
             frame = frames[name]
             if name == "taxon":
                 # parents before children, for the self-reference
@@ -102,9 +103,9 @@ def write_reference(frames: dict[str, pd.DataFrame], store: Engine, as_of_day: d
                 frame = frame.assign(_depth=depth).sort_values("_depth", kind="stable").drop(columns="_depth")
             insert_frame(conn, table, frame[[c.name for c in table.columns if c.name in frame.columns]])
         load_id = hashlib.sha1(f"{source}|{as_of_day.isoformat()}".encode()).hexdigest()
-        conn.execute(delete(schema.reference_load).where(schema.reference_load.c.load_id == load_id))
+        conn.execute(delete(ref_tables.reference_load).where(ref_tables.reference_load.c.load_id == load_id))
         conn.execute(
-            schema.reference_load.insert().values(
+            ref_tables.reference_load.insert().values(
                 load_id=load_id, loaded_at=datetime.now(UTC), source=source, as_of_day=as_of_day
             )
         )

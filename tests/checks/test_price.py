@@ -10,10 +10,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipelines import price_model as pm
-from pipelines.checks.price import price_features, price_observations
-from pipelines.messages import t
+from pipelines.checks.price import price_observations
+from pipelines.i18n.messages import t
 from pipelines.monitored_day import MonitoredDay
+from pipelines.price_model import model as pm
+from pipelines.price_model.features import price_features
 from pipelines.reports.model import ReportFinding
 from pipelines.reports.render import evidence_lines
 from pipelines.settings import Settings
@@ -173,7 +174,7 @@ def test_a_tampered_card_or_artefact_is_refused(tmp_path):
 def test_daily_score_without_a_model_is_the_rules_alone(tmp_path, caplog):
     f = training_frame(1)
     settings = Settings(price_model_enabled=True, price_model_dir=tmp_path / "none")
-    with caplog.at_level(logging.WARNING, logger="pipelines.price_model"):
+    with caplog.at_level(logging.WARNING, logger="pipelines.price_model.model"):
         scored = pm.score_features(f, settings)
     assert "rules only" in caplog.text and "model_score" not in scored
     assert scored["price_score"].equals(f["price_rule_score"])
@@ -184,7 +185,7 @@ def test_daily_score_without_a_model_is_the_rules_alone(tmp_path, caplog):
 
 def test_the_shipped_model_loads_and_scores():
     settings = Settings()
-    model = pm.load_current(settings.resolved_price_model_dir)
+    model = pm.load_current(pm.model_dir(settings))
     assert model is not None, "models/price_model must ship a current artefact"
     assert model.card["data_window"] and model.card["scores"]
     assert np.isfinite(model.score(training_frame(1))).all()

@@ -6,9 +6,9 @@ import pandas as pd
 import pytest
 
 from pipelines.checks.on_time import order_completions, overdue_orders
+from pipelines.checks.scorecards import wilson_lower_bound, window_scorecards
 from pipelines.checks.severity import grade_severity
 from pipelines.monitored_day import MonitoredDay
-from pipelines.scorecards import wilson_lower_bound, window_scorecards
 from pipelines.settings import Settings
 from tests.checks.test_checks import OFFERS, deliveries, orders
 

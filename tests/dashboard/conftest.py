@@ -16,9 +16,9 @@ import pytest
 from pipeline_helpers import days_before_end, simulate_and_run
 from sqlalchemy import func, select
 
-from pipelines import schema
+from pipelines.findings import tables as findings_tables
 from pipelines.settings import Settings
-from pipelines.store import store_engine
+from pipelines.store.engine import store_engine
 
 PASSWORDS = {"fardap": "coordinator-pass", "officer_a": "officer-a-pass", "officer_b": "officer-b-pass",
              "rahyar_a": "rahyar-a-pass"}
@@ -46,7 +46,7 @@ def dash_store() -> DashStore:
     for day in days:
         simulate_and_run(settings, day)
     engine = store_engine(settings)
-    f = schema.finding
+    f = findings_tables.finding
     with engine.begin() as conn:
         busiest = conn.execute(select(f.c.province_id).where(f.c.province_id.is_not(None))
                                .group_by(f.c.province_id).order_by(func.count().desc(), f.c.province_id)

@@ -14,11 +14,11 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
-from pipelines import schema
 from pipelines.dashboard import access
 from pipelines.dashboard.access import AccessDenied, Viewer
 from pipelines.dashboard.users import covered_units, viewer_for
-from pipelines.store import store_engine
+from pipelines.findings import tables as findings_tables
+from pipelines.store.engine import store_engine
 
 pytestmark = pytest.mark.db
 
@@ -44,13 +44,13 @@ def store(dash_settings, dash_store):
 
 
 def _ids_of(conn, province: str) -> list[str]:
-    f = schema.finding
+    f = findings_tables.finding
     return list(conn.execute(select(f.c.finding_id).where(f.c.province_id == province)
                              .order_by(f.c.finding_id)).scalars())
 
 
 def _verdict_rows(conn) -> int:
-    return conn.execute(select(func.count()).select_from(schema.finding_verdict)).scalar_one()
+    return conn.execute(select(func.count()).select_from(findings_tables.finding_verdict)).scalar_one()
 
 
 def test_every_path_is_covered():
@@ -69,7 +69,7 @@ def test_officer_of_a_reads_nothing_of_b(store):
     with engine.connect() as conn:
         b_ids = _ids_of(conn, b)
         assert b_ids, "province B needs findings for this test to mean anything"
-        b_seller = conn.execute(select(schema.finding.c.seller_id).where(schema.finding.c.province_id == b)
+        b_seller = conn.execute(select(findings_tables.finding.c.seller_id).where(findings_tables.finding.c.province_id == b)
                                 .limit(1)).scalar_one()
 
         assert access.checked_days(conn, officer) == sorted(ds.days, reverse=True)
@@ -178,14 +178,14 @@ def test_bulk_verdict_and_undo_keep_the_history(store):
             ids[1:]).sum() == 2
         # the next undo offered is the earlier batch
         assert access.last_batch(conn, officer)["batch_id"] == first.batch_id
-        labels = pd.read_sql(select(schema.finding_verdict.c.verdict), conn)
+        labels = pd.read_sql(select(findings_tables.finding_verdict.c.verdict), conn)
         assert "withdrawn" in set(labels["verdict"])
 
 
 def test_evidence_behind_a_delivery_finding(store):
     engine, ds = store
     officer = _officer(ds.province_a)
-    f = schema.finding
+    f = findings_tables.finding
     with engine.connect() as conn:
         fid, delivery = conn.execute(select(f.c.finding_id, f.c.entity_id).where(
             f.c.province_id == ds.province_a, f.c.entity_type == "delivery").limit(1)).one()

@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
-from pipelines import schema
 from pipelines.dashboard import access
 from pipelines.dashboard.cli import APP_ENTRY
-from pipelines.store import store_engine
+from pipelines.findings import tables as findings_tables
+from pipelines.store.engine import store_engine
 
 pytestmark = pytest.mark.db
 
@@ -42,8 +42,8 @@ def _markdown(at: AppTest) -> str:
 def _finding_of(settings, province: str) -> str:
     engine = store_engine(settings)
     with engine.connect() as conn:
-        fid = conn.execute(select(schema.finding.c.finding_id).where(schema.finding.c.province_id == province)
-                           .order_by(schema.finding.c.finding_id).limit(1)).scalar_one()
+        fid = conn.execute(select(findings_tables.finding.c.finding_id).where(findings_tables.finding.c.province_id == province)
+                           .order_by(findings_tables.finding.c.finding_id).limit(1)).scalar_one()
     engine.dispose()
     return fid
 
@@ -92,7 +92,7 @@ def test_officer_inbox_bulk_verdict_and_undo(dash_settings, dash_store):
     assert not at.exception
     assert [s.value for s in at.success] == ["نظر «هشدار نادرست» برای ۲ یافته ثبت شد."]
 
-    v = schema.finding_verdict
+    v = findings_tables.finding_verdict
     with engine.connect() as conn:
         rows = conn.execute(select(v.c.finding_id, v.c.verdict, v.c.note, v.c.given_by)).all()
     assert len(rows) == 2 and {r.verdict for r in rows} == {"false_positive"}

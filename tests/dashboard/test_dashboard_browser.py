@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from pipelines import schema
-from pipelines.persian import jalali_date
-from pipelines.store import store_engine
+from pipelines.findings import tables as findings_tables
+from pipelines.i18n.persian import jalali_date
+from pipelines.store.engine import store_engine
 from tests.conftest import chromium_path, free_port
 
 pytestmark = pytest.mark.e2e
@@ -68,7 +68,7 @@ def _login(page, url: str, user: str, password: str) -> None:
 def test_dashboard_in_headless_chromium(dash_settings, dash_store, tmp_path):
     chromium = chromium_path()
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (dev dependency) is not installed")
-    f = schema.finding
+    f = findings_tables.finding
     with store_engine(dash_settings).connect() as conn:
         own, foreign = (conn.execute(select(f.c.finding_id).where(f.c.province_id == p, f.c.entity_type == "delivery")
                                      .order_by(f.c.finding_id).limit(1)).scalar_one()
@@ -131,7 +131,7 @@ def test_dashboard_in_headless_chromium(dash_settings, dash_store, tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=20)
-    v = schema.finding_verdict
+    v = findings_tables.finding_verdict
     with store_engine(dash_settings).connect() as conn:
         rows = conn.execute(select(v.c.finding_id, v.c.verdict, v.c.note, v.c.given_by)).all()
     assert [(r.finding_id, r.verdict, r.given_by) for r in rows] == [(own, "false_positive", "داوود موسوی")]

@@ -8,14 +8,15 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import select
 
-from pipelines import schema
-from pipelines.daily_run import new_run_id, write_reports
 from pipelines.dashboard import access
 from pipelines.dashboard.access import Viewer
-from pipelines.migrate import upgrade_store
+from pipelines.findings import tables as findings_tables
+from pipelines.orchestration.daily_steps import new_run_id, write_reports
 from pipelines.reports.daily import findings_of_day
 from pipelines.reports.model import finding_short_code
-from pipelines.store import store_engine
+from pipelines.store import metadata as store_metadata
+from pipelines.store.engine import store_engine
+from pipelines.store.migrate import upgrade_store
 
 pytestmark = pytest.mark.db
 
@@ -35,7 +36,7 @@ def test_province_day_agrees_with_the_reports_and_the_scorecards(dash_settings, 
                 per_province.sort_index().astype(figures["open_findings"].dtype), check_names=False)
             critical = listed[listed["severity"] == "critical"].groupby("province_id").size()
             assert figures["critical_findings"].sum() == critical.sum()
-            activity = pd.read_sql(select(schema.metadata.tables["monitoring.seller_activity_daily"])
+            activity = pd.read_sql(select(store_metadata.metadata.tables["monitoring.seller_activity_daily"])
                                    .where(sa.column("day") == day), conn)
             assert figures["orders_completed"].sum() <= activity["orders_completed"].sum()
             rated = figures[figures["orders_completed"] > 0]
@@ -80,7 +81,7 @@ def test_a_verdict_from_the_inbox_shows_in_the_next_days_report(dash_settings, d
 def _copy_store(source: sa.Engine, target: sa.Engine) -> None:
     """Copy every table of the SQLite store into a migrated PostgreSQL store."""
     with source.connect() as src, target.begin() as dst:
-        for table in schema.metadata.sorted_tables:
+        for table in store_metadata.metadata.sorted_tables:
             rows = [dict(r) for r in src.execute(select(table)).mappings()]
             for start in range(0, len(rows), 20_000):
                 dst.execute(sa.insert(table), rows[start:start + 20_000])
@@ -100,7 +101,7 @@ def test_marts_and_access_agree_on_postgresql(dash_settings, dash_store, pg_data
         with engine.begin() as conn:
             figures = access.province_figures(conn, COORD, first, day).sort_values(["day", "province_id"])
             mine = access.findings(conn, officer, day, days=30)
-            b_id = conn.execute(select(schema.finding.c.finding_id).where(schema.finding.c.province_id == b)
+            b_id = conn.execute(select(findings_tables.finding.c.finding_id).where(findings_tables.finding.c.province_id == b)
                                 .limit(1)).scalar_one()
             assert access.finding(conn, officer, b_id) is None
             assert access.finding_evidence(conn, officer, b_id) is None

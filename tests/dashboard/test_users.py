@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import select
 
 from pipelines.cli import main
+from pipelines.dashboard.tables import dashboard_user
 from pipelines.dashboard.users import UserError, add_user, authenticate, hash_password, verify_password
-from pipelines.dashboard_tables import dashboard_user
-from pipelines.store import store_engine
+from pipelines.store.engine import store_engine
 
 
 @pytest.mark.unit

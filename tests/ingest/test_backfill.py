@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from pipelines.daily_run import run_day, run_range
 from pipelines.monitored_day import MonitoredDay
+from pipelines.orchestration.daily_steps import run_day, run_range
 from pipelines.simulator import SimScale
 from pipelines.simulator.run import simulate_into
 from tests.pipeline_helpers import END_DAY, SEED, days_before_end, findings_snapshot

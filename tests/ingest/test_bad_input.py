@@ -15,14 +15,15 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from pipelines import schema
-from pipelines.contract import ContractError
-from pipelines.extract import extract_day
+from pipelines.findings import tables as findings_tables
+from pipelines.ingest import tables as ingest_tables
+from pipelines.ingest.extraction import extract_day
 from pipelines.monitored_day import MonitoredDay
 from pipelines.simulator import SimScale
 from pipelines.simulator.run import simulate_into
-from pipelines.source import SourceUnavailableError, open_source
-from pipelines.store import sqlite_path, store_engine
+from pipelines.source.contract import ContractError
+from pipelines.source.reader import SourceUnavailableError, open_source
+from pipelines.store.engine import sqlite_path, store_engine
 from tests.pipeline_helpers import END_DAY, SEED, table_snapshot
 
 pytestmark = pytest.mark.db
@@ -87,7 +88,7 @@ def _extract(settings, day, run_id):
 
 
 def _log(settings, run_id) -> pd.DataFrame:
-    log = table_snapshot(settings, schema.extraction_log)
+    log = table_snapshot(settings, ingest_tables.extraction_log)
     return log[log["run_id"] == run_id].set_index("entity")
 
 
@@ -129,7 +130,7 @@ def test_a_day_sprinkled_with_every_bad_input_accounts_for_every_row(world):
     log = _log(settings, "run-bad")
     _assert_every_row_accounted(log)
     assert log.loc["offers", "rows_duplicates_collapsed"] == 1
-    quarantine = table_snapshot(settings, schema.quarantine)
+    quarantine = table_snapshot(settings, ingest_tables.quarantine)
     assert (quarantine["run_id"] == "run-bad").all()
     failed = quarantine.groupby(quarantine["source_id"].fillna("<null>"))["failed_expectations"].apply(",".join)
     expected = {
@@ -152,14 +153,14 @@ def test_a_day_sprinkled_with_every_bad_input_accounts_for_every_row(world):
     assert all(json.loads(p) for p in quarantine["raw_payload"])  # the raw payload is kept, as JSON
     assert set(quarantine["source_id"].dropna()).isdisjoint({"FA-DIGITS", "AR-LETTERS", "EXACT-DUP"})
 
-    staged = table_snapshot(settings, schema.stg_offers).set_index("offer_id")
+    staged = table_snapshot(settings, ingest_tables.stg_offers).set_index("offer_id")
     assert staged.loc["FA-DIGITS", "unit_price_rial"] == 120000
     assert staged.loc["AR-LETTERS", "title"] == "کیک یزدی"
     assert not staged.index.isin(list(expected)).any()
 
     # re-running the day leaves the same quarantine rows; run logs are append-only
     _extract(settings, DAY, "run-bad-again")
-    pd.testing.assert_frame_equal(table_snapshot(settings, schema.quarantine), quarantine)
+    pd.testing.assert_frame_equal(table_snapshot(settings, ingest_tables.quarantine), quarantine)
 
     # fixed at the source, the row changes, and the next day's run stages it
     fixed_at = (MonitoredDay(NEXT).start + timedelta(hours=1)).isoformat()
@@ -167,9 +168,9 @@ def test_a_day_sprinkled_with_every_bad_input_accounts_for_every_row(world):
           {"at": fixed_at})
     _extract(settings, NEXT, "run-next")
     _assert_every_row_accounted(_log(settings, "run-next"))
-    staged = table_snapshot(settings, schema.stg_offers)
+    staged = table_snapshot(settings, ingest_tables.stg_offers)
     assert staged[staged["offer_id"] == "BAD-ZERO"]["unit_price_rial"].tolist() == [5000]
-    assert "BAD-ZERO" in set(table_snapshot(settings, schema.quarantine)["source_id"])  # history kept
+    assert "BAD-ZERO" in set(table_snapshot(settings, ingest_tables.quarantine)["source_id"])  # history kept
 
 
 @pytest.mark.parametrize("column", ["unit", "updated_at"])
@@ -191,7 +192,7 @@ def test_an_extra_column_is_tolerated_and_reported(world):
 
 
 def test_an_empty_day_is_a_normal_run_and_the_source_is_reported_silent(world):
-    from pipelines.daily_run import check
+    from pipelines.orchestration.daily_steps import check
 
     settings, *_ = world
     # the simulated history is 12 days: compare with the one same weekday it holds
@@ -202,7 +203,7 @@ def test_an_empty_day_is_a_normal_run_and_the_source_is_reported_silent(world):
     log = _log(settings, "run-empty")
     assert (log[["rows_read_at_source", "rows_fetched", "rows_staged", "rows_quarantined"]] == 0).all().all()
     check(settings, NEXT, "run-empty")
-    observations = table_snapshot(settings, schema.finding_observation)
+    observations = table_snapshot(settings, findings_tables.finding_observation)
     silent = observations[observations["rule"] == "source_silent"]
     assert silent["day"].astype(str).tolist() == [NEXT.isoformat()]
     evidence = json.loads(silent["evidence"].iloc[0])
@@ -212,7 +213,7 @@ def test_an_empty_day_is_a_normal_run_and_the_source_is_reported_silent(world):
 def test_sqlite_source_file_is_read_only(tmp_path):
     """The embedded source is attached read-only: the extractor could not write to it if it tried."""
     from pipelines.settings import Settings
-    from pipelines.store import source_engine
+    from pipelines.store.engine import source_engine
 
     settings = Settings(var_dir=tmp_path / "var")
     simulate_into(settings, SEED, 3, END_DAY, MonitoredDay(DAY).end, TINY)

@@ -10,10 +10,10 @@ import pytest
 from pipelines.monitored_day import MonitoredDay
 from pipelines.simulator import SimScale
 from pipelines.simulator.run import simulate_into
-from pipelines.source import ENTITY_KEYS, SourceUnavailableError, SqlSource, open_source
-from pipelines.source_http import HttpSource, retry_after_seconds
-from pipelines.source_server import SourceServer
-from pipelines.store import source_engine
+from pipelines.source.http import HttpSource, retry_after_seconds
+from pipelines.source.reader import ENTITY_KEYS, SourceUnavailableError, SqlSource, open_source
+from pipelines.source.server import SourceServer
+from pipelines.store.engine import source_engine
 from tests.conftest import free_port
 from tests.pipeline_helpers import END_DAY, HISTORY_DAYS, SEED, SMALL, days_before_end, findings_snapshot
 
@@ -54,7 +54,7 @@ def test_a_page_never_splits_rows_that_share_id_and_updated_at(tmp_path):
     """A source without a key constraint may repeat (id, updated_at); paging must not drop the twin."""
     import sqlite3
 
-    from pipelines.sqlfiles import SQL_DIR
+    from pipelines.store.sql_files import SQL_DIR
 
     path = tmp_path / "ombazar.db"
     ddl = (SQL_DIR / "ombazar" / "create_tables.sqlite.sql").read_text().replace("TEXT PRIMARY KEY", "TEXT")
@@ -111,7 +111,7 @@ def test_retry_after_reads_seconds_and_http_dates():
 def test_settings_and_airflow_connection_select_the_http_source(settings_for):
     from types import SimpleNamespace
 
-    from pipelines.airflow_glue import source_overrides
+    from pipelines.orchestration.airflow_glue import source_overrides
 
     settings = settings_for(source_kind="http", source_http_url="http://127.0.0.1:9", source_http_retries=2)
     source = open_source(settings)
@@ -125,7 +125,7 @@ def test_settings_and_airflow_connection_select_the_http_source(settings_for):
 
 def test_http_and_sql_give_identical_findings(tmp_path, settings_for):
     """The same simulated days, monitored once over SQL and once over HTTP (with faults): same findings."""
-    from pipelines.daily_run import run_day
+    from pipelines.orchestration.daily_steps import run_day
     from pipelines.settings import Settings
 
     days = days_before_end(2)

@@ -7,12 +7,12 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
-from pipelines import schema
-from pipelines.daily_run import run_day
+from pipelines.ingest import tables as ingest_tables
 from pipelines.monitored_day import MonitoredDay
+from pipelines.orchestration.daily_steps import run_day
 from pipelines.simulator import SimScale
 from pipelines.simulator.run import simulate_into
-from pipelines.store import source_engine
+from pipelines.store.engine import source_engine
 from tests.pipeline_helpers import END_DAY, SEED, days_before_end, findings_snapshot, table_snapshot
 
 pytestmark = pytest.mark.db
@@ -65,7 +65,7 @@ def test_pipeline_on_postgres_reads_the_source_through_a_select_only_role(pg_dat
         if day != first:
             simulate_into(writer, SEED, 10, END_DAY, MonitoredDay(day).end, SCALE)
         run_day(reader, day)
-    log = table_snapshot(reader, schema.extraction_log)
+    log = table_snapshot(reader, ingest_tables.extraction_log)
     assert len(log) == 8 and (log["rows_read_at_source"] == log["rows_fetched"]).all()
     assert (log["rows_fetched"]
             == log["rows_staged"] + log["rows_quarantined"] + log["rows_duplicates_collapsed"]).all()

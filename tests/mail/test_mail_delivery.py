@@ -20,20 +20,23 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select, update
 
-from pipelines import schema
-from pipelines.daily_run import run_day
+from pipelines.findings import tables as findings_tables
+from pipelines.i18n.messages import t
+from pipelines.i18n.persian import jalali_date, to_persian_digits
 from pipelines.mail.daily import screen, send_day
 from pipelines.mail.outbox import OutgoingMessage, backoff_seconds, deliver_pending
-from pipelines.messages import t
+from pipelines.mail.tables import outbox, sent_message
 from pipelines.monitored_day import MonitoredDay
-from pipelines.outbox_tables import outbox, sent_message
-from pipelines.persian import jalali_date, to_persian_digits
+from pipelines.orchestration.daily_steps import run_day
+from pipelines.reference import tables as ref_tables
 from pipelines.reports.daily import findings_of_day
 from pipelines.reports.model import finding_short_code
 from pipelines.settings import Settings
 from pipelines.simulator import SimScale
 from pipelines.simulator.run import simulate_into
-from pipelines.store import store_engine
+from pipelines.store import base as store_base
+from pipelines.store import metadata as store_metadata
+from pipelines.store.engine import store_engine
 from tests.conftest import free_port
 
 pytestmark = pytest.mark.e2e
@@ -143,13 +146,13 @@ def _busiest_province(settings, conn) -> str:
     """The province whose sellers took the most orders: the one surest to have findings on the day."""
     import sqlite3
 
-    from pipelines.store import sqlite_path
+    from pipelines.store.engine import sqlite_path
 
     with sqlite3.connect(sqlite_path(settings.resolved_source_url)) as src:
         per_unit = pd.read_sql(
             "SELECT s.unit_id, COUNT(*) AS orders FROM orders o JOIN offers f ON f.offer_id = o.offer_id "
             "JOIN sellers s ON s.seller_id = f.seller_id GROUP BY s.unit_id", src)
-    units = pd.read_sql(select(schema.unit.c.unit_id, schema.unit.c.province_id), conn)
+    units = pd.read_sql(select(ref_tables.unit.c.unit_id, ref_tables.unit.c.province_id), conn)
     per_province = per_unit.merge(units, on="unit_id").groupby("province_id")["orders"].sum()
     return str(per_province.sort_values(ascending=False, kind="stable").index[0])
 
@@ -165,20 +168,20 @@ def world(tmp_path_factory):
     store = store_engine(settings)
     with store.begin() as conn:
         province = _busiest_province(settings, conn)
-        conn.execute(update(schema.monitoring_officer_assignment)
-                     .where(schema.monitoring_officer_assignment.c.province_id == province).values(valid_to=DAY))
+        conn.execute(update(ref_tables.monitoring_officer_assignment)
+                     .where(ref_tables.monitoring_officer_assignment.c.province_id == province).values(valid_to=DAY))
         # specialized rahyaris in three provinces only, to keep the test's mail (and its time) small
-        team = schema.rahyari_team
-        kept = conn.execute(select(schema.province.c.province_id).order_by(schema.province.c.province_id)
+        team = ref_tables.rahyari_team
+        kept = conn.execute(select(ref_tables.province.c.province_id).order_by(ref_tables.province.c.province_id)
                             .limit(3)).scalars().all()
         conn.execute(update(team).where(team.c.kind == "specialized", team.c.province_id.not_in(kept))
                      .values(valid_to=DAY))
     run_day(settings, DAY)
     with store.begin() as conn:
-        units = pd.read_sql(select(schema.unit), conn)
-        teams = pd.read_sql(select(schema.rahyari_team).where(schema.rahyari_team.c.valid_to.is_(None)), conn)
-        findings = pd.read_sql(select(schema.finding.c.finding_id, schema.finding.c.unit_id,
-                                      schema.finding.c.routing), conn)
+        units = pd.read_sql(select(ref_tables.unit), conn)
+        teams = pd.read_sql(select(ref_tables.rahyari_team).where(ref_tables.rahyari_team.c.valid_to.is_(None)), conn)
+        findings = pd.read_sql(select(findings_tables.finding.c.finding_id, findings_tables.finding.c.unit_id,
+                                      findings_tables.finding.c.routing), conn)
         coverage = _issue3_routing(units, teams)
         rows = []
         for f in findings.itertuples(index=False):
@@ -186,7 +189,7 @@ def world(tmp_path_factory):
             rows.append({"fid": f.finding_id, "routing": json.dumps(routing, ensure_ascii=False)})
         from sqlalchemy import bindparam
 
-        conn.execute(update(schema.finding).where(schema.finding.c.finding_id == bindparam("fid"))
+        conn.execute(update(findings_tables.finding).where(findings_tables.finding.c.finding_id == bindparam("fid"))
                      .values(routing=bindparam("routing")), rows)
         listed = findings_of_day(conn, DAY)
     expected: dict[str, set] = {}
@@ -253,7 +256,7 @@ def test_each_province_recipient_gets_its_report_and_only_its_findings(world, de
     assert len(officer) == 31
     store = store_engine(world.settings)
     with store.connect() as conn:
-        people = pd.read_sql(select(schema.person.c.person_id, schema.person.c.email), conn).set_index("person_id")
+        people = pd.read_sql(select(ref_tables.person.c.person_id, ref_tables.person.c.email), conn).set_index("person_id")
     by_email = {rcpt[0]: m for rcpt, m in officer}
     for pid in sorted(world.listed["province_id"].dropna().unique()):
         address = people.loc[f"p-fdp-{pid}" if pid == world.no_officer_province else f"p-off-{pid}", "email"]
@@ -309,9 +312,9 @@ def test_fardap_digest_and_weekly_sector_digests(world, delivered):
     no_officer = html.split('id="no-officer"')[1].split("</section>")[0]
     store = store_engine(world.settings)
     with store.connect() as conn:
-        provinces = pd.read_sql(select(schema.province), conn).set_index("province_id")["name_fa"]
-        teams = pd.read_sql(select(schema.rahyari_team).where(schema.rahyari_team.c.kind == "specialized",
-                                                              schema.rahyari_team.c.valid_to.is_(None)), conn)
+        provinces = pd.read_sql(select(ref_tables.province), conn).set_index("province_id")["name_fa"]
+        teams = pd.read_sql(select(ref_tables.rahyari_team).where(ref_tables.rahyari_team.c.kind == "specialized",
+                                                              ref_tables.rahyari_team.c.valid_to.is_(None)), conn)
     assert to_persian_digits(provinces[world.no_officer_province]) in no_officer
     weekly = world.sink.messages("sector_weekly")
     assert sorted(r[0] for r, _ in weekly) == sorted(teams["email"])
@@ -321,9 +324,9 @@ def test_no_member_personal_data_in_any_email(world, delivered):
     store = store_engine(world.settings)
     personal = set()
     with store.connect() as conn:
-        for table in schema.metadata.tables.values():
+        for table in store_metadata.metadata.tables.values():
             for column in ("national_id", "mobile"):
-                if table.schema == schema.REF and column in table.c:
+                if table.schema == store_base.REF and column in table.c:
                     personal |= set(conn.execute(select(table.c[column])).scalars()) - {None}
     assert len(personal) > 100
     for _, raw in world.sink.received:
@@ -398,7 +401,7 @@ def test_a_message_carrying_a_members_mobile_is_withheld(world):
 
     store = store_engine(world.settings)
     with store.connect() as conn:
-        mobile = conn.execute(select(schema.person.c.mobile).where(schema.person.c.mobile.is_not(None))).scalar()
+        mobile = conn.execute(select(ref_tables.person.c.mobile).where(ref_tables.person.c.mobile.is_not(None))).scalar()
     msg, texts = build_message(settings=world.settings, kind="test", day=DAY, subject="آزمایش",
                                to=[(None, "x@rasad.example")], text=f"تماس: {to_persian_digits(mobile)}",
                                html="<p>—</p>")
@@ -422,7 +425,7 @@ def test_mail_of_a_day_on_postgresql(pg_database, settings_for):
     simulate_into(settings, 11, 10, day + timedelta(days=1), MonitoredDay(day).end, SCALE)
     run_day(settings, day)
     store = store_engine(settings)
-    from pipelines.migrate import upgrade_store
+    from pipelines.store.migrate import upgrade_store
 
     upgrade_store(store)
     first = send_day(store, settings, day)

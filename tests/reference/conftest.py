@@ -10,9 +10,9 @@ from tests.conftest import create_pg_database, drop_pg_database
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def store(request, tmp_path_factory):
     """(settings, engine) of a freshly migrated store of each kind, wired into `get_settings`."""
-    from pipelines.migrate import upgrade_store
     from pipelines.settings import get_settings
-    from pipelines.store import store_engine
+    from pipelines.store.engine import store_engine
+    from pipelines.store.migrate import upgrade_store
 
     pg = None
     with pytest.MonkeyPatch.context() as mp:

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from break_helpers import _set
 
-from pipelines.reference_csv import ReferenceLoadError, read_reference_dir, write_reference_csv
+from pipelines.reference.csv_load import ReferenceLoadError, read_reference_dir, write_reference_csv
 from pipelines.simulator import SimScale, build_world
 
 pytestmark = pytest.mark.unit

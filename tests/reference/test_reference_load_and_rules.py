@@ -21,13 +21,14 @@ from break_helpers import (
 from org_helpers import tiny_org
 from sqlalchemy import func, select
 
-from pipelines import schema
 from pipelines.cli import main
-from pipelines.org_tables import reference_violation
-from pipelines.reference_csv import ReferenceLoadError, export_reference_dir, load_reference_dir, name_key
-from pipelines.reference_rules import RULE_NAMES, check_reference
+from pipelines.reference import tables as ref_tables
+from pipelines.reference.csv_load import ReferenceLoadError, export_reference_dir, load_reference_dir, name_key
+from pipelines.reference.rules import RULE_NAMES, check_reference
+from pipelines.reference.tables import reference_violation
 from pipelines.simulator import SimScale, build_world
 from pipelines.simulator.writer import write_reference
+from pipelines.store import metadata as store_metadata
 
 pytestmark = pytest.mark.db
 
@@ -61,7 +62,7 @@ def _edit(directory, name: str, change) -> None:
 
 def _counts(engine) -> dict[str, int]:
     with engine.connect() as conn:
-        return {t: conn.execute(select(func.count()).select_from(schema.metadata.tables[f"ref.{t}"])).scalar_one()
+        return {t: conn.execute(select(func.count()).select_from(store_metadata.metadata.tables[f"ref.{t}"])).scalar_one()
                 for t in ("unit", "member", "membership", "kanoon")}
 
 
@@ -148,9 +149,9 @@ def test_persian_variants_are_read_as_the_same_names_and_digits(store, clean_dir
     _edit(variant, "member", persian_digits)
     load_reference_dir(engine, variant, DAY)
     with engine.connect() as conn:
-        regions = conn.execute(select(func.count()).select_from(schema.region)
-                               .where(schema.region.c.province_id == pid)).scalar_one()
-        nid = conn.execute(select(schema.metadata.tables["ref.member"].c.national_id).limit(1)).scalar_one()
+        regions = conn.execute(select(func.count()).select_from(ref_tables.region)
+                               .where(ref_tables.region.c.province_id == pid)).scalar_one()
+        nid = conn.execute(select(store_metadata.metadata.tables["ref.member"].c.national_id).limit(1)).scalar_one()
     assert regions > 1 and nid.isascii() and nid.isdigit()
 
 

@@ -5,8 +5,8 @@ import re
 import jdatetime
 import pytest
 
-from pipelines import messages
-from pipelines.messages import MESSAGES, label, t
+from pipelines.i18n import messages
+from pipelines.i18n.messages import MESSAGES, label, t
 
 pytestmark = pytest.mark.unit
 

@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime
 import jdatetime
 import pytest
 
-from pipelines.persian import (
+from pipelines.i18n.persian import (
     MINUS,
     format_number,
     format_toman,

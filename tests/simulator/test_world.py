@@ -85,7 +85,7 @@ def test_columns_and_types_follow_the_contract(world):
 
 
 def test_reference_tables_have_the_schema_columns(world):
-    schema = pytest.importorskip("pipelines.schema")
+    schema = pytest.importorskip("pipelines.store.metadata")
     tables = world.reference_tables()
     for name, frame in tables.items():
         table = schema.metadata.tables[f"ref.{name}"]

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from pipelines.contract import CONTRACT
-from pipelines.validation import EXPECTATIONS_DIR, _runtime, write_default_suites
+from pipelines.ingest.validation import EXPECTATIONS_DIR, _runtime, write_default_suites
+from pipelines.source.contract import CONTRACT
 
 pytestmark = pytest.mark.unit
 
@@ -16,13 +16,13 @@ def test_committed_suites_match_the_contract(tmp_path):
     for path in write_default_suites(tmp_path):
         committed = EXPECTATIONS_DIR / path.name
         assert committed.exists(), (
-            f"{committed} is missing: run python -m pipelines.validation --write-suites"
+            f"{committed} is missing: run python -m pipelines.ingest.validation --write-suites"
         )
         assert json.loads(committed.read_text(encoding="utf-8")) == json.loads(
             path.read_text(encoding="utf-8")
         ), (
-            f"{committed} is out of date with pipelines/contract.py: "
-            "run python -m pipelines.validation --write-suites"
+            f"{committed} is out of date with pipelines/source/contract.py: "
+            "run python -m pipelines.ingest.validation --write-suites"
         )
 
 

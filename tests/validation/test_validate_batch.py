@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipelines.contract import CONTRACT, ContractError
-from pipelines.validation import QUARANTINE_COLUMNS, ValidationOutcome, validate_batch
+from pipelines.ingest.validation import QUARANTINE_COLUMNS, ValidationOutcome, validate_batch
+from pipelines.source.contract import CONTRACT, ContractError
 
 pytestmark = pytest.mark.unit
 

@@ -1,0 +1,67 @@
+"""Tables of the seller scorecards (issue 5), on the store's shared metadata.
+
+Scorecards are built incrementally: one row of daily aggregates per seller and day
+(`seller_activity_daily`), summed over each rolling window. Distinct buyers cannot be summed, so the
+buyers of each seller and day are kept too (`seller_buyer_daily`), at most `scorecard_buyer_sample_cap`
+of them (the smallest ids): the union over a window then counts distinct buyers exactly below the cap,
+and says "at least the cap" above it, which is all a minimum-volume gate needs.
+
+The view `monitoring.finding_label` (created by migration 0004_findings) holds each finding's current
+officer verdict, for the price model and anyone else who learns from officers' judgements.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Boolean, Column, Float, Index, Integer, String, Table, Text
+
+from pipelines.store.base import MON, metadata
+from pipelines.store.types import DayType
+
+seller_activity_daily = Table(
+    "seller_activity_daily",
+    metadata,
+    Column("seller_id", String(64), primary_key=True),
+    Column("day", DayType, primary_key=True),
+    # deliveries that reached an end on the day: delivered, or cancelled by the seller
+    Column("deliveries_resolved", Integer, nullable=False),
+    Column("deliveries_delivered", Integer, nullable=False),
+    # orders whose quantity was completed on the day, and those completed by a late delivery
+    Column("orders_completed", Integer, nullable=False),
+    Column("orders_late", Integer, nullable=False),
+    Column("quality_defects", Integer, nullable=False),
+    Column("seller_cancellations", Integer, nullable=False),
+    Column("late_value_rial", BigInteger, nullable=False),
+    Column("defect_value_rial", BigInteger, nullable=False),
+    Column("cancel_value_rial", BigInteger, nullable=False),
+    Index(None, "day"),
+    schema=MON,
+)
+
+seller_buyer_daily = Table(
+    "seller_buyer_daily",
+    metadata,
+    Column("seller_id", String(64), primary_key=True),
+    Column("day", DayType, primary_key=True),
+    Column("buyer_member_id", String(64), primary_key=True),
+    Index(None, "day"),
+    schema=MON,
+)
+
+seller_scorecard = Table(
+    "seller_scorecard",
+    metadata,
+    Column("seller_id", String(64), primary_key=True),
+    Column("day", DayType, primary_key=True),
+    Column("window_days", Integer, primary_key=True),
+    Column("unit_kind", String(32)),
+    Column("deliveries_resolved", Integer, nullable=False),
+    Column("distinct_buyers", Integer, nullable=False),  # capped at scorecard_buyer_sample_cap
+    Column("orders_completed", Integer, nullable=False),
+    Column("on_time_rate", Float),  # null: nothing completed in the window
+    Column("quality_defect_rate", Float),
+    Column("seller_cancel_rate", Float),
+    Column("volume_ok", Boolean, nullable=False),  # the minimum-volume gates are met
+    Column("breaches", Text, nullable=False),  # comma-separated scorecard rules breached ('' if none)
+    Index(None, "day"),
+    schema=MON,
+)

@@ -1,0 +1,21 @@
+"""The store's one MetaData and its two schemas; every room's `tables.py` defines its tables on it.
+
+This module imports no room: `pipelines.store.metadata` imports every room's tables for Alembic.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import MetaData
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+REF = "ref"
+MON = "monitoring"

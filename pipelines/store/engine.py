@@ -1,0 +1,115 @@
+"""Engines for the Rasad store and for the Ombazar source.
+
+The store holds two schemas, `ref` and `monitoring`. On PostgreSQL they are real schemas;
+on SQLite the store is one file (so a run's writes commit atomically) and both schemas map
+onto it through `schema_translate_map`; table names are distinct across the two.
+The source is reached through its own engine; on SQLite its file is attached read-only as
+`ombazar`, so the same SQL (`ombazar.offers`) runs on both.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy.pool import NullPool
+
+from pipelines.settings import Settings
+
+STORE_SCHEMAS = ("ref", "monitoring")
+SQLITE_SCHEMA_MAP = {"ref": None, "monitoring": None}
+
+
+class StoreConfigError(RuntimeError):
+    """The store or source is misconfigured; the message says what to do."""
+
+
+def sqlite_path(url: str) -> Path:
+    """The file behind a SQLite URL; an in-memory URL is refused."""
+    database = make_url(url).database
+    if not database or database == ":memory:":
+        raise StoreConfigError(f"SQLite URL needs a file path: {url}")
+    return Path(database)
+
+
+def store_engine(settings: Settings) -> Engine:
+    """An engine on the Rasad store, with the `ref` and `monitoring` schemas mapped."""
+    url = settings.resolved_store_url
+    if url.startswith("sqlite"):
+        path = sqlite_path(url)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 60})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn, _record):
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.close()
+
+        return engine.execution_options(schema_translate_map=SQLITE_SCHEMA_MAP)
+    if url.startswith("postgresql"):
+        if url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url[len("postgresql://") :]
+        return create_engine(url, pool_pre_ping=True)
+    raise StoreConfigError(f"unsupported store URL {url!r}: use sqlite:///PATH or postgresql://...")
+
+
+def source_engine(settings: Settings) -> Engine:
+    """A read-only engine on the Ombazar source, where the tables live in `ombazar`."""
+    url = settings.resolved_source_url
+    if url.startswith("sqlite"):
+        path = sqlite_path(url).resolve()
+        if not path.exists():
+            raise StoreConfigError(
+                f"the Ombazar source file {path} does not exist: run `rasad simulate` or set RASAD_SOURCE_URL"
+            )
+
+        def _connect():
+            conn = sqlite3.connect("file::memory:", uri=True, check_same_thread=False)
+            conn.execute("ATTACH DATABASE ? AS ombazar", (f"file:{path}?mode=ro",))
+            return conn
+
+        # no pooling: each connection attaches the file as it is now (the simulator replaces it whole)
+        return create_engine("sqlite://", creator=_connect, poolclass=NullPool)
+    if url.startswith("postgresql"):
+        if url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url[len("postgresql://") :]
+        return create_engine(url, pool_pre_ping=True)
+    raise StoreConfigError(f"unsupported source URL {url!r}: use sqlite:///PATH or postgresql://...")
+
+
+def insert_frame(conn, table, frame, *, ignore_conflicts: bool = False, chunk_rows: int = 50_000) -> None:
+    """Insert a DataFrame into `table`, whole-column conversion, in large executemany chunks.
+
+    With `ignore_conflicts`, rows whose primary key is already present are skipped, which is
+    how re-reading an overlapping window stays idempotent.
+    """
+    import pandas as pd
+    from sqlalchemy import insert
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    from pipelines.store.types import UTCDateTime, format_utc_column
+
+    if frame.empty:
+        return
+    dialect = conn.dialect.name
+    out = pd.DataFrame(index=frame.index)
+    for column in table.columns:
+        if column.name not in frame.columns:
+            continue
+        values = frame[column.name]
+        if isinstance(column.type, UTCDateTime):
+            out[column.name] = format_utc_column(values, dialect)
+        else:
+            out[column.name] = values.astype(object).where(values.notna(), None)
+    if ignore_conflicts:
+        dialect_insert = sqlite.insert if dialect == "sqlite" else postgresql.insert
+        stmt = dialect_insert(table).on_conflict_do_nothing()
+    else:
+        stmt = insert(table)
+    records = out.to_dict("records")
+    for start in range(0, len(records), chunk_rows):
+        conn.execute(stmt, records[start : start + chunk_rows])

@@ -1,0 +1,52 @@
+"""Load the SQL the pipeline runs from `sql/`, one purpose a file, with bound parameters.
+
+The files name tables with their schema (`monitoring.finding`, `ref.unit`). On SQLite the
+store is one file with no schemas, so the prefixes are dropped there; values are never
+formatted into SQL, they are bound.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+from sqlalchemy import TextClause, bindparam, text
+
+from pipelines.resources import shipped_dir
+from pipelines.store.types import DayType, UTCDateTime
+
+SQL_DIR = shipped_dir("sql")
+_STORE_PREFIX = re.compile(r"\b(?:monitoring|ref)\.(?=[a-z_])")
+
+# bound parameters whose names say they are instants or days get the matching type
+_TYPED_PARAMS = {
+    "window_start": UTCDateTime(),
+    "window_end": UTCDateTime(),
+    "as_of": UTCDateTime(),
+    "since": UTCDateTime(),
+    "day": DayType(),
+    "first_day": DayType(),
+    "last_day": DayType(),
+}
+
+
+@cache
+def _read(name: str) -> str:
+    return strip_comments((SQL_DIR / f"{name}.sql").read_text(encoding="utf-8"))
+
+
+def strip_comments(sql: str) -> str:
+    """Drop `--` comments, so that words like `:as_of` in them are not taken for parameters."""
+    return "\n".join(line.split("--", 1)[0].rstrip() for line in sql.splitlines()).strip()
+
+
+def store_sql(name: str, dialect_name: str) -> TextClause:
+    """The store query `sql/<name>.sql`, adapted to the dialect, with typed bind parameters."""
+    sql = _read(name)
+    if dialect_name == "sqlite":
+        sql = _STORE_PREFIX.sub("", sql)
+    clause = text(sql)
+    present = {p for p in _TYPED_PARAMS if re.search(rf":{p}\b", sql)}
+    if present:
+        clause = clause.bindparams(*(bindparam(p, type_=_TYPED_PARAMS[p]) for p in present))
+    return clause
