@@ -1,4 +1,4 @@
-"""Build hook: a wheel carries the top-level `sql/`, `expectations/` and `models/` inside the package.
+"""Build hook: a wheel carries the top-level `sql/`, `expectations/`, `models/` and `dags/` inside the package.
 
 Everything else is declared in pyproject.toml. `pipelines.resources` finds these directories in the
 installed package (`pipelines/_shipped/`) or, in a checkout or an editable install, beside `pipelines/`.
@@ -10,7 +10,7 @@ from pathlib import Path
 from setuptools import setup
 from setuptools.command.build_py import build_py
 
-SHIPPED_DIRS = ("sql", "expectations", "models")
+SHIPPED_DIRS = ("sql", "expectations", "models", "dags")
 
 
 class BuildWithShippedDirs(build_py):

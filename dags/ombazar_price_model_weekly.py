@@ -48,7 +48,11 @@ def ombazar_price_model_weekly():
         from pipelines.orchestration.airflow_glue import resolve_settings
         from pipelines.price_model.model import train_weekly_for_interval
 
-        return train_weekly_for_interval(resolve_settings(), get_current_context()["data_interval_end"])
+        settings = resolve_settings()
+        data_interval_end = get_current_context()["data_interval_end"]
+        if data_interval_end is None:
+            raise RuntimeError("ombazar_price_model_weekly: the run has no data interval end")
+        return train_weekly_for_interval(settings, data_interval_end)
 
     train_price_model()
 

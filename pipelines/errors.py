@@ -1,21 +1,15 @@
-"""The errors a user can cause, which the CLI reports in one line instead of a traceback."""
+"""The errors a user can cause, which the CLI reports in one line instead of a traceback.
+
+Each room's user-facing error (a bad store URL, a stale reference, a day that is not a day, a source outside
+the contract, a bad reference CSV, an outbox still pending, ...) subclasses `UserError`, so the kernel needs
+to know none of them.
+"""
 
 from __future__ import annotations
 
-from pipelines.mail.outbox import OutboxPendingError
-from pipelines.monitored_day import MonitoredDayError
-from pipelines.orchestration.daily_steps import ReferenceStaleError
-from pipelines.reference.csv_load import ReferenceLoadError
-from pipelines.source.contract import ContractError
-from pipelines.source.reader import SourceUnavailableError
-from pipelines.store.engine import StoreConfigError
 
-USER_ERRORS: tuple[type[BaseException], ...] = (
-    StoreConfigError,
-    ReferenceStaleError,
-    MonitoredDayError,
-    ContractError,
-    SourceUnavailableError,
-    ReferenceLoadError,
-    OutboxPendingError,
-)
+class UserError(Exception):
+    """Something the user can fix (configuration, input, timing); its message says what to do."""
+
+
+USER_ERRORS: tuple[type[BaseException], ...] = (UserError,)

@@ -11,10 +11,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from pipelines.errors import UserError
+
 TEHRAN = ZoneInfo("Asia/Tehran")
 
 
-class MonitoredDayError(ValueError):
+class MonitoredDayError(UserError, ValueError):
     """A run's interval is not exactly one Tehran calendar day."""
 
 

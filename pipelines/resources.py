@@ -1,4 +1,4 @@
-"""Where the files the package ships are found: `sql/`, `expectations/` and the shipped `models/`.
+"""Where the files the package ships are found: `sql/`, `expectations/`, the shipped `models/` and `dags/`.
 
 They sit at the top of the repository, beside `pipelines/`, where engineers edit them. A wheel carries a copy
 inside the package (`pipelines/_shipped/`, written by the build: see `setup.py`), so that a worker that has
@@ -11,8 +11,8 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
-ShippedDir = Literal["sql", "expectations", "models"]
-SHIPPED_DIRS: tuple[ShippedDir, ...] = ("sql", "expectations", "models")
+ShippedDir = Literal["sql", "expectations", "models", "dags"]
+SHIPPED_DIRS: tuple[ShippedDir, ...] = ("sql", "expectations", "models", "dags")
 
 _PACKAGE = Path(__file__).resolve().parent
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from pipelines.checks import OBSERVATION_COLUMNS, empty_observations, severity_from_impact
+from pipelines.checks import OBSERVATION_COLUMNS, Observations, empty_observations, severity_from_impact
 from pipelines.monitored_day import MonitoredDay
 from pipelines.settings import Settings
 
@@ -58,7 +58,7 @@ def order_completions(
 
 def late_deliveries(
     deliveries: pd.DataFrame, orders: pd.DataFrame, offers: pd.DataFrame, day: MonitoredDay, settings: Settings
-) -> pd.DataFrame:
+) -> Observations:
     """Deliveries delivered during D after the order's deadline plus the grace period.
 
     The evidence says whether this delivery completed the order's quantity (then the order is late)
@@ -120,7 +120,7 @@ def late_deliveries(
 
 def overdue_orders(
     deliveries: pd.DataFrame, orders: pd.DataFrame, offers: pd.DataFrame, day: MonitoredDay, settings: Settings
-) -> pd.DataFrame:
+) -> Observations:
     """Orders whose deadline plus grace passed before the end of D, not fully delivered nor cancelled."""
     grace = pd.Timedelta(hours=settings.late_grace_hours)
     due = orders[orders["promised_at"] + grace < day.end]
@@ -185,7 +185,7 @@ def first_true_on_day(versions: pd.DataFrame, flag: pd.Series, day: MonitoredDay
 def seller_cancellations(
     delivery_versions: pd.DataFrame, orders: pd.DataFrame, offers: pd.DataFrame, day: MonitoredDay,
     settings: Settings,
-) -> pd.DataFrame:
+) -> Observations:
     """Deliveries that the seller cancelled during D (a finding type of its own, not 'late')."""
     if delivery_versions.empty:
         return empty_observations()

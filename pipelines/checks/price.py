@@ -29,12 +29,16 @@ import logging
 import numpy as np
 import pandas as pd
 
-from pipelines.checks import OBSERVATION_COLUMNS, empty_observations, severity_from_impact
+from pipelines.checks import OBSERVATION_COLUMNS, Observations, empty_observations, severity_from_impact
 from pipelines.monitored_day import MonitoredDay
 from pipelines.price_model.features import peer_hits, price_features
+from pipelines.reference.routing import seller_provinces
 from pipelines.settings import Settings
 
 log = logging.getLogger(__name__)
+
+# where a peer band was drawn (evidence `scope`)
+NATIONAL, PROVINCE = PRICE_SCOPES = ("national", "province")
 
 # ---------------------------------------------------------------- observations
 
@@ -96,7 +100,7 @@ def peer_band_observations(f: pd.DataFrame, orders: pd.DataFrame, day: Monitored
         "peer_count": flagged["peer_count"].where(~use_prov, flagged["province_count"]).astype("int64"),
         "category_code": flagged["category_code"],
         "unit": flagged["unit"],
-        "scope": np.where(use_prov, "province", "national"),
+        "scope": np.where(use_prov, PROVINCE, NATIONAL),
         "peer_level": flagged["peer_level"].where(~use_prov, flagged["province_level"]),
         "national_median_rial": _rial(flagged["peer_median_log"]),
         "province_median_rial": _rial(flagged["province_median_log"]),
@@ -159,7 +163,7 @@ def nesieh_observations(f: pd.DataFrame, orders: pd.DataFrame, day: MonitoredDay
 
 
 def price_observations(features: pd.DataFrame, orders: pd.DataFrame, day: MonitoredDay,
-                       settings: Settings) -> pd.DataFrame:
+                       settings: Settings) -> Observations:
     """The observations of the three price rules, and of the model where it alone sees an outlier."""
     if features.empty:
         return empty_observations()
@@ -192,7 +196,7 @@ def price_observations(features: pd.DataFrame, orders: pd.DataFrame, day: Monito
     return pd.concat(parts, ignore_index=True) if parts else empty_observations()
 
 
-def peer_band(offers: pd.DataFrame, orders: pd.DataFrame, day: MonitoredDay, settings: Settings) -> pd.DataFrame:
+def peer_band(offers: pd.DataFrame, orders: pd.DataFrame, day: MonitoredDay, settings: Settings) -> Observations:
     """Active offers whose unit price is far outside the national band of their peers (no history, no model)."""
     f = price_features(offers, None, day, settings)
     if f.empty:
@@ -200,22 +204,14 @@ def peer_band(offers: pd.DataFrame, orders: pd.DataFrame, day: MonitoredDay, set
     return peer_band_observations(f.assign(price_score=f["price_rule_score"]), orders, day, settings)
 
 
-def seller_provinces(conn, sellers: pd.DataFrame, day: MonitoredDay) -> pd.DataFrame:
-    """seller_id → province_id, as the organisation stood on the day."""
-    from pipelines.state.market import read_frame
-
-    units = read_frame(conn, "routing/select_units_on_day", day=day.day)
-    return sellers.merge(units[["unit_id", "province_id"]], on="unit_id")[["seller_id", "province_id"]]
-
-
-def daily_price_observations(conn, state, day: MonitoredDay, settings: Settings) -> pd.DataFrame:
+def daily_price_observations(conn, state, day: MonitoredDay, settings: Settings) -> Observations:
     """The daily check's price step: features from staging, the model's score when there is one, findings."""
     from pipelines.price_model.model import score_features
-    from pipelines.state.market import read_frame
+    from pipelines.store.sql_files import read_frame
 
     versions = read_frame(conn, "price/select_offer_versions",
                           since=day.end - pd.Timedelta(days=settings.price_history_days), as_of=day.end)
-    features = price_features(state.offers, versions, day, settings, seller_provinces(conn, state.sellers, day))
+    features = price_features(state.offers, versions, day, settings, seller_provinces(conn, state.sellers, day.day))
     if features.empty:
         return empty_observations()
     return price_observations(score_features(features, settings), state.orders, day, settings)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from pipelines.checks import OBSERVATION_COLUMNS, empty_observations, severity_from_impact
+from pipelines.checks import OBSERVATION_COLUMNS, Observations, empty_observations, severity_from_impact
 from pipelines.checks.on_time import first_true_on_day
 from pipelines.monitored_day import MonitoredDay
 from pipelines.settings import Settings
@@ -36,7 +36,7 @@ def quality_signals(versions: pd.DataFrame, promised_quality: pd.Series, low_rat
 def quality_defects(
     delivery_versions: pd.DataFrame, orders: pd.DataFrame, offers: pd.DataFrame, day: MonitoredDay,
     settings: Settings,
-) -> pd.DataFrame:
+) -> Observations:
     """Deliveries on which a quality defect first became visible during D, with the signals that fired."""
     if delivery_versions.empty:
         return empty_observations()

@@ -24,14 +24,14 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, delete
 
-from pipelines.checks import OBSERVATION_COLUMNS
+from pipelines.checks import OBSERVATION_COLUMNS, Observations
 from pipelines.checks.on_time import order_completions
 from pipelines.checks.tables import seller_activity_daily, seller_buyer_daily, seller_scorecard
 from pipelines.monitored_day import MonitoredDay
 from pipelines.settings import Settings
 from pipelines.state.market import MarketState
 from pipelines.store.engine import insert_frame
-from pipelines.store.sql_files import store_sql
+from pipelines.store.sql_files import read_frame
 
 ACTIVITY_COLUMNS = [
     "deliveries_resolved", "deliveries_delivered", "orders_completed", "orders_late", "quality_defects",
@@ -186,7 +186,7 @@ def window_scorecards(activity: pd.DataFrame, buyers: pd.DataFrame, units: pd.Da
     return sc
 
 
-def breach_observations(scorecards: pd.DataFrame, settings: Settings) -> pd.DataFrame:
+def breach_observations(scorecards: pd.DataFrame, settings: Settings) -> Observations:
     """One state observation per seller and breached scorecard rule, with the rates as evidence."""
     out = []
     for rule, (rate, direction, value) in SCORECARD_RULES.items():
@@ -237,13 +237,12 @@ def update_scorecards(conn: Connection, state: MarketState, observations: pd.Dat
     insert_frame(conn, seller_buyer_daily, buyers)
     longest = max(settings.scorecard_windows_days)
     params = {"first_day": day - timedelta(days=longest - 1), "last_day": day}
-    dialect = conn.dialect.name
-    history = pd.read_sql(store_sql("scorecards/select_activity_window", dialect), conn, params=params)
-    history_buyers = pd.read_sql(store_sql("scorecards/select_buyers_window", dialect), conn, params=params)
+    history = read_frame(conn, "scorecards/select_activity_window", **params)
+    history_buyers = read_frame(conn, "scorecards/select_buyers_window", **params)
     for frame in (history, history_buyers):
         frame["day"] = frame["day"].map(lambda v: v if isinstance(v, date) else date.fromisoformat(str(v)[:10]))
     units = state.sellers[["seller_id", "unit_id"]].merge(
-        pd.read_sql(store_sql("routing/select_units_on_day", dialect), conn, params={"day": day})[
+        read_frame(conn, "routing/select_units_on_day", day=day)[
             ["unit_id", "kind"]],
         on="unit_id", how="left",
     )[["seller_id", "kind"]]
@@ -255,8 +254,5 @@ def update_scorecards(conn: Connection, state: MarketState, observations: pd.Dat
 
 def scorecard_trend(conn: Connection, seller_id: str, window_days: int) -> pd.DataFrame:
     """A seller's stored scorecards of one window, day by day (for drawing trends)."""
-    frame = pd.read_sql(
-        store_sql("scorecards/select_seller_trend", conn.dialect.name), conn,
-        params={"seller_id": seller_id, "window_days": window_days},
-    )
+    frame = read_frame(conn, "scorecards/select_seller_trend", seller_id=seller_id, window_days=window_days)
     return frame

@@ -17,7 +17,7 @@ import pandas as pd
 from sqlalchemy import Connection
 
 from pipelines.settings import Settings
-from pipelines.store.sql_files import store_sql
+from pipelines.store.sql_files import read_frame
 
 LEVELS = ("info", "warning", "critical")
 _LEVEL = {name: i for i, name in enumerate(LEVELS)}
@@ -25,12 +25,9 @@ _LEVEL = {name: i for i, name in enumerate(LEVELS)}
 
 def prior_offences(conn: Connection, day: date, settings: Settings) -> pd.DataFrame:
     """The distinct (seller, rule, entity) observed in the window before `day` (the day itself excluded)."""
-    frame = pd.read_sql(
-        store_sql("findings/select_seller_rule_offences", conn.dialect.name),
-        conn,
-        params={"first_day": day - timedelta(days=settings.severity_repeat_window_days), "last_day":
-                day - timedelta(days=1)},
-    )
+    frame = read_frame(conn, "findings/select_seller_rule_offences",
+                       first_day=day - timedelta(days=settings.severity_repeat_window_days),
+                       last_day=day - timedelta(days=1))
     return frame if not frame.empty else pd.DataFrame(columns=["seller_id", "rule", "entity_id"])
 
 

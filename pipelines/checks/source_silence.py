@@ -13,10 +13,10 @@ from __future__ import annotations
 import pandas as pd
 from sqlalchemy import Connection
 
-from pipelines.checks import OBSERVATION_COLUMNS, empty_observations
+from pipelines.checks import OBSERVATION_COLUMNS, Observations, empty_observations
 from pipelines.monitored_day import MonitoredDay
 from pipelines.settings import Settings
-from pipelines.state.market import read_frame
+from pipelines.store.sql_files import read_frame
 
 SOURCE_ENTITY_ID = "ombazar"
 _SEARCH_DAYS = 60  # how far back a last change is looked for: beyond that, silence is "at least this"
@@ -31,7 +31,7 @@ def silence_hours_at(conn: Connection, as_of: pd.Timestamp) -> float | None:
     return (as_of - last).total_seconds() / 3600
 
 
-def source_silent(conn: Connection, day: MonitoredDay, settings: Settings) -> pd.DataFrame:
+def source_silent(conn: Connection, day: MonitoredDay, settings: Settings) -> Observations:
     """One observation on the source itself when it is silent on `day` beyond its weekday's norm."""
     now = silence_hours_at(conn, pd.Timestamp(day.end))
     if now is None or now < settings.source_silent_min_hours:

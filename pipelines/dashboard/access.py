@@ -41,15 +41,14 @@ from sqlalchemy import (
 from sqlalchemy.sql.elements import ColumnElement
 
 from pipelines.dashboard.tables import verdict_batch
-from pipelines.findings.verdicts import VERDICTS, record_verdicts
-from pipelines.state.market import TIMESTAMP_COLUMNS, read_frame
-from pipelines.store.sql_files import store_sql
+from pipelines.findings.verdicts import record_verdicts
+from pipelines.store.sql_files import TIMESTAMP_COLUMNS, read_frame, store_sql
 from pipelines.store.types import DayType, UTCDateTime, parse_utc_column
+from pipelines.vocabulary import PAST, VERDICTS, WITHDRAWN
 
 COORDINATOR = "fardap_coordinator"
 OFFICER = "monitoring_officer"
 RAHYAR = "rahyar"
-WITHDRAWN = "withdrawn"
 
 
 class AccessDenied(PermissionError):
@@ -182,7 +181,7 @@ def _status_as_of(day: date) -> ColumnElement:
         (and_(f.c.resolved_day.is_not(None), f.c.resolved_day <= d), "resolved"),
         (f.c.episode_start_day == d, "new"),
         (and_(f.c.kind == "state", f.c.last_observed_day >= d), "ongoing"),
-        (f.c.kind == "event", "past"),
+        (f.c.kind == "event", PAST),
         else_="resolved",
     )
 

@@ -15,22 +15,23 @@ from __future__ import annotations
 import html
 import json
 from datetime import date, timedelta
+from typing import cast
 
 import pandas as pd
 import streamlit as st
 
 from pipelines.dashboard import access, present
 from pipelines.dashboard.access import Viewer
-from pipelines.findings.verdicts import VERDICTS
 from pipelines.i18n.messages import label, t
 from pipelines.monitored_day import today_in_tehran
 from pipelines.reports.model import ReportFinding
 from pipelines.reports.render import evidence_lines
 from pipelines.settings import get_settings
+from pipelines.vocabulary import CHECKS, PAST, SEVERITIES, STATUSES, VERDICTS
 
-CHECKS = ("on_time", "quality", "price", "ingest")
-SEVERITIES = ("critical", "warning", "info")
-STATUSES = ("new", "ongoing", "past", "resolved")
+# the inbox filters: most severe first; an event finding is past after its day
+SEVERITIES_SHOWN = tuple(reversed(SEVERITIES))
+STATUSES_SHOWN = (*STATUSES[:2], PAST, STATUSES[2])
 INBOX_ROWS_SHOWN = 200
 
 
@@ -248,9 +249,9 @@ def inbox_page(viewer: Viewer, day: date, provinces: pd.DataFrame) -> None:
     cols = st.columns(5 if viewer.national else 4)
     checks = cols[0].multiselect(t("dashboard.filter.check"), CHECKS, key="f_check",
                                  format_func=lambda c: label("check", c), placeholder=t("dashboard.all"))
-    severities = cols[1].multiselect(t("dashboard.filter.severity"), SEVERITIES, key="f_severity",
+    severities = cols[1].multiselect(t("dashboard.filter.severity"), SEVERITIES_SHOWN, key="f_severity",
                                      format_func=lambda s: label("severity", s), placeholder=t("dashboard.all"))
-    statuses = cols[2].multiselect(t("dashboard.filter.status"), STATUSES, key="f_status",
+    statuses = cols[2].multiselect(t("dashboard.filter.status"), STATUSES_SHOWN, key="f_status",
                                    format_func=lambda s: label("status", s), placeholder=t("dashboard.all"))
     verdicts = cols[3].multiselect(t("dashboard.filter.verdict"), ["none", *VERDICTS], key="f_verdict",
                                    format_func=lambda v: label("verdict", v), placeholder=t("dashboard.all"))
@@ -347,9 +348,10 @@ def finding_page(viewer: Viewer, finding_id: str, day: date) -> None:
         (t("dashboard.field.province"), present.text(row["province_name_fa"])),
         (t("dashboard.field.seller"), present.seller_name(row["seller_name"], row["seller_id"])),
         (t("dashboard.field.entity"), f"{label('entity', row['entity_type'])} {present.text(row['entity_id'])}"),
-        (t("dashboard.field.episode_start"), present.day_label(present.as_day(row["episode_start_day"]))),
-        (t("dashboard.field.last_observed"), present.day_label(present.as_day(row["last_observed_day"]))),
-        (t("dashboard.field.resolved"), present.day_label(present.as_day(row["resolved_day"]))
+        # NOT NULL columns, and resolved_day only when set: as_day gives a date for each
+        (t("dashboard.field.episode_start"), present.day_label(cast(date, present.as_day(row["episode_start_day"])))),
+        (t("dashboard.field.last_observed"), present.day_label(cast(date, present.as_day(row["last_observed_day"])))),
+        (t("dashboard.field.resolved"), present.day_label(cast(date, present.as_day(row["resolved_day"])))
          if row["resolved_day"] else "—"),
         (t("dashboard.field.impact"), present.toman(row["impact_rial"])),
         (t("dashboard.field.verdict"), present.verdict_label(row["verdict"])),
@@ -401,6 +403,7 @@ def _status(row: dict, day: date) -> str:
     from pipelines.findings.verdicts import finding_status
 
     start, last = present.as_day(row["episode_start_day"]), present.as_day(row["last_observed_day"])
+    assert start is not None and last is not None  # NOT NULL columns
     resolved = present.as_day(row["resolved_day"])
     return finding_status(start, last, resolved, row["kind"], max(day, start))
 
@@ -410,9 +413,11 @@ def _as_report_finding(row: dict, status: str) -> ReportFinding:
         evidence = json.loads(row["evidence"] or "{}")
     except ValueError:
         evidence = {}
+    start = present.as_day(row["episode_start_day"])
+    assert start is not None  # NOT NULL column
     return ReportFinding(
         finding_id=row["finding_id"], rule=row["rule"], check=row["check_name"], severity=row["severity"],
-        status=status, episode_start_day=present.as_day(row["episode_start_day"]), seller_id=row["seller_id"] or "",
+        status=status, episode_start_day=start, seller_id=row["seller_id"] or "",
         seller_name=row["seller_name"] or row["seller_id"] or "", offer_id=row["offer_id"], offer_title=None,
         entity_type=row["entity_type"], entity_id=row["entity_id"], impact_rial=int(row["impact_rial"]),
         evidence=evidence if isinstance(evidence, dict) else {}, dashboard_url="",

@@ -12,12 +12,14 @@ import math
 from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
+from pipelines.findings.short_code import finding_short_code
 from pipelines.i18n.messages import label, t
 from pipelines.i18n.persian import (
+    LATIN_DIGITS,
     PERSIAN_DIGITS,
     format_number,
     format_toman,
@@ -25,7 +27,6 @@ from pipelines.i18n.persian import (
     to_persian_digits,
     to_tehran,
 )
-from pipelines.reports.model import finding_short_code
 
 FONTS_DIR = Path(__file__).resolve().parent.parent / "reports" / "static" / "fonts"
 FONT_FILES = {400: "Vazirmatn-Regular.woff2", 700: "Vazirmatn-Bold.woff2"}
@@ -197,9 +198,11 @@ def finding_rows(frame: pd.DataFrame) -> tuple[list[list[str]], list[str]]:
     """Inbox rows (code, severity, rule, status, province, seller, since, impact, verdict) and row classes."""
     rows, classes = [], []
     for r in frame.itertuples(index=False):
+        start = as_day(r.episode_start_day)
+        assert start is not None  # episode_start_day is NOT NULL
         rows.append([code(r.finding_id), severity_html(r.severity), label("rule", r.rule),
                      label("status", r.status), text(r.province_name_fa), seller_name(r.seller_name, r.seller_id),
-                     day_label(as_day(r.episode_start_day), with_weekday=False), toman(r.impact_rial),
+                     day_label(start, with_weekday=False), toman(r.impact_rial),
                      verdict_label(r.verdict)])
         classes.append("critical" if r.severity == "critical" else "")
     return rows, classes
@@ -314,7 +317,7 @@ def history_headers() -> list[str]:
 
 def persian_digits_expr(expr: str = "datum.label") -> str:
     """A Vega expression that shows `expr` with Persian digits and separators."""
-    for latin, persian in zip("0123456789", PERSIAN_DIGITS, strict=True):
+    for latin, persian in zip(LATIN_DIGITS, PERSIAN_DIGITS, strict=True):
         expr = f"replace({expr}, regexp('{latin}', 'g'), '{persian}')"
     expr = f"replace({expr}, regexp('\\\\.', 'g'), '٫')"
     return f"replace({expr}, regexp(',', 'g'), '٬')"
@@ -353,9 +356,10 @@ def trend_chart(frame: pd.DataFrame, value: str, series: str, title: str):
     import altair as alt
 
     rate = value in RATE_METRICS
-    days = sorted({as_day(d) for d in frame["day"]})
+    # every row has a day: as_day gives None only for a missing value
+    days = sorted({cast(date, as_day(d)) for d in frame["day"]})
     data = pd.DataFrame({
-        "day": [short_day(as_day(d)) for d in frame["day"]],
+        "day": [short_day(cast(date, as_day(d))) for d in frame["day"]],
         "value": frame[value].astype(float) * (100 if rate else 1),
         "shown": [pct(v) if rate else num(v) for v in frame[value]],
         "series": frame[series].astype(str),

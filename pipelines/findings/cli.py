@@ -8,11 +8,10 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
-from datetime import date
 from pathlib import Path
 
+from pipelines.cli import day_arg
 from pipelines.settings import get_settings
 
 
@@ -59,8 +58,8 @@ def cmd_verdicts(args) -> int:
 
 def cmd_export(args) -> int:
     """Write a day's findings (ranked, all of them) with empty verdict and note columns."""
+    from pipelines.findings.short_code import finding_short_code
     from pipelines.reports.daily import findings_of_day
-    from pipelines.reports.model import finding_short_code
 
     with _store().connect() as conn:
         frame = findings_of_day(conn, args.date)
@@ -100,12 +99,6 @@ def cmd_show(args) -> int:
     return 0
 
 
-def _day(value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a day: use YYYY-MM-DD (a Tehran day)") from exc
-
 
 def register(subparsers) -> None:
     """Add `rasad finding ...` to the CLI."""
@@ -122,7 +115,7 @@ def register(subparsers) -> None:
     bulk.add_argument("--by", default=None, help="who gives them, where the sheet has no 'by' column")
     bulk.set_defaults(func=cmd_verdicts)
     export = sub.add_parser("export", help="write a day's findings to CSV or XLSX, with a verdict column")
-    export.add_argument("--date", type=_day, required=True)
+    export.add_argument("--date", type=day_arg, required=True)
     export.add_argument("--province", default=None)
     export.add_argument("--out", required=True)
     export.set_defaults(func=cmd_export)

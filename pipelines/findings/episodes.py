@@ -21,7 +21,7 @@ from sqlalchemy import Connection, bindparam, delete, select, tuple_
 from pipelines.checks import check_of, kind_of
 from pipelines.findings import tables as findings_tables
 from pipelines.store.engine import insert_frame
-from pipelines.store.sql_files import store_sql
+from pipelines.store.sql_files import read_frame
 
 
 @dataclass(frozen=True)
@@ -110,15 +110,10 @@ def refresh_findings(
     `routing_on(d)` maps seller_id to unit_id, province_id and the routing JSON as the
     organisation stood on d; an episode is routed as of its first day, so re-runs agree.
     """
-    dialect = conn.dialect.name
-    keys = pd.read_sql(
-        store_sql("findings/select_observation_keys_near_day", dialect),
-        conn,
-        params={"first_day": day - timedelta(days=1), "day": day},
-    )
+    keys = read_frame(conn, "findings/select_observation_keys_near_day", first_day=day - timedelta(days=1), day=day)
     checked = {
         d if isinstance(d, date) else date.fromisoformat(str(d))
-        for d in pd.read_sql(store_sql("findings/select_checked_days", dialect), conn)["day"]
+        for d in read_frame(conn, "findings/select_checked_days")["day"]
     }
     checked.add(day)
     t = findings_tables.finding

@@ -22,13 +22,13 @@ import pandas as pd
 from sqlalchemy import Connection, select
 
 from pipelines.findings import tables as findings_tables
+from pipelines.findings.short_code import finding_short_code
 from pipelines.i18n.messages import MESSAGES
-from pipelines.reports.model import finding_short_code
+from pipelines.i18n.persian import DIGITS_TO_LATIN
 from pipelines.store.engine import insert_frame
-from pipelines.store.sql_files import store_sql
+from pipelines.store.sql_files import read_frame
+from pipelines.vocabulary import PAST, VERDICTS
 
-VERDICTS = ("acknowledged", "false_positive", "actioned")
-_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "0123456789" * 2)
 _SHORT_CODE = re.compile(r"^\d{4}-?\d{4}$")
 # column names an exported sheet may use (English, or the Persian headers of an export)
 _COLUMN_ALIASES = {
@@ -66,7 +66,7 @@ def normalise_verdict(value: str) -> str | None:
 
 def resolve_findings(conn: Connection, refs: pd.Series) -> pd.Series:
     """Finding ids for references (full ids or report short codes); None where none or several match."""
-    refs = refs.astype(str).str.strip().str.translate(_DIGITS)
+    refs = refs.astype(str).str.strip().str.translate(DIGITS_TO_LATIN)
     ids = pd.Series(conn.execute(select(findings_tables.finding.c.finding_id)).scalars().all(), dtype=object)
     out = refs.where(refs.isin(set(ids)), None)
     codes = refs[out.isna() & refs.str.match(_SHORT_CODE)]
@@ -80,7 +80,7 @@ def resolve_findings(conn: Connection, refs: pd.Series) -> pd.Series:
 
 def current_verdicts(conn: Connection) -> pd.DataFrame:
     """The current (latest) verdict of every finding that has one, with what the finding is about."""
-    return pd.read_sql(store_sql("findings/select_finding_labels", conn.dialect.name), conn)
+    return read_frame(conn, "findings/select_finding_labels")
 
 
 def record_verdicts(conn: Connection, rows: pd.DataFrame, given_at: datetime | None = None) -> VerdictResult:
@@ -191,4 +191,4 @@ def finding_status(episode_start_day: date, last_observed_day: date, resolved_da
         return "new"
     if kind == "state" and last_observed_day >= day:
         return "ongoing"
-    return "past" if kind == "event" else "resolved"
+    return PAST if kind == "event" else "resolved"

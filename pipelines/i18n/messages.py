@@ -15,21 +15,6 @@ from types import MappingProxyType
 
 from pipelines.i18n.persian import to_persian_digits
 
-# The identifiers the pipeline uses; the catalogue must name every one (a test checks this).
-RULES = ("late_delivery", "overdue_order", "seller_cancellation", "quality_defect", "price_peer_band",
-         "price_own_history_jump", "price_nesieh_markup", "price_model_outlier",
-         "scorecard_on_time", "scorecard_quality", "scorecard_seller_cancel", "source_silent")
-CHECKS = ("on_time", "quality", "price", "ingest")
-SEVERITIES = ("info", "warning", "critical")
-STATUSES = ("new", "ongoing", "resolved")
-QUALITY_SIGNALS = ("grade_below_promised", "rejected", "returned", "complaint", "low_rating")
-VERDICTS = ("acknowledged", "false_positive", "actioned")
-COMPLAINTS = ("not_as_described", "damaged", "wrong_item", "short_quantity", "late", "other")
-GRADES = ("A", "B", "C", "rejected")
-ENTITY_TYPES = ("delivery", "order", "offer", "seller")
-PRICE_SCOPES = ("national", "province")
-PEER_LEVELS = ("sub_branch", "branch", "field")
-
 _MESSAGES: dict[str, str] = {
     # --- rules (a finding's kind) ---
     "rule.late_delivery": "تحویل با تأخیر",

@@ -29,7 +29,11 @@ ZWNJ = "\u200c"
 MINUS = "\u2212"
 _LRI, _PDI = "\u2066", "\u2069"  # isolate a signed number so the minus sign stays on its left in RTL text
 
-_TO_PERSIAN = str.maketrans(LATIN_DIGITS + ARABIC_INDIC_DIGITS, PERSIAN_DIGITS * 2)
+# the one digit translation: whole columns use these tables with `Series.str.translate`
+DIGITS_TO_PERSIAN = str.maketrans(LATIN_DIGITS + ARABIC_INDIC_DIGITS, PERSIAN_DIGITS * 2)
+DIGITS_TO_LATIN = str.maketrans(PERSIAN_DIGITS + ARABIC_INDIC_DIGITS, LATIN_DIGITS * 2)
+# a number written with Persian digits and the Persian decimal separator ('۱۲٫۵')
+NUMBER_TO_PERSIAN = str.maketrans(LATIN_DIGITS + ".", PERSIAN_DIGITS + PERSIAN_DECIMAL_SEPARATOR)
 _TO_LATIN = str.maketrans(
     PERSIAN_DIGITS + ARABIC_INDIC_DIGITS + PERSIAN_DECIMAL_SEPARATOR + PERSIAN_THOUSANDS_SEPARATOR,
     LATIN_DIGITS * 2 + ".,",
@@ -60,9 +64,14 @@ def to_persian_digits(text: object) -> str:
     A '.' between two digits becomes the Persian decimal separator '٫' and a ',' between two digits the
     thousands separator '٬'; other punctuation (':' in times, '/' in dates, '-' in codes) is kept.
     """
-    s = str(text).translate(_TO_PERSIAN)
+    s = str(text).translate(DIGITS_TO_PERSIAN)
     s = _DECIMAL_POINT.sub(PERSIAN_DECIMAL_SEPARATOR, s)
     return _THOUSANDS_COMMA.sub(PERSIAN_THOUSANDS_SEPARATOR, s)
+
+
+def to_latin_digits(text: str) -> str:
+    """Return `text` with Persian and Arabic-Indic digits as Latin digits (nothing else changes)."""
+    return text.translate(DIGITS_TO_LATIN)
 
 
 def normalize_persian(text: str, *, zwnj_as_space: bool = True) -> str:

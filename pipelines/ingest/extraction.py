@@ -68,7 +68,9 @@ def _set_watermark(conn: Connection, entity: str, before: datetime) -> None:
         conn.execute(ingest_tables.watermark.insert().values(entity=entity, updated_before=before))
     elif before > current:
         conn.execute(
-            ingest_tables.watermark.update().where(ingest_tables.watermark.c.entity == entity).values(updated_before=before)
+            ingest_tables.watermark.update()
+            .where(ingest_tables.watermark.c.entity == entity)
+            .values(updated_before=before)
         )
 
 
@@ -156,7 +158,7 @@ def extract_day(
                 entity, batch.rows, extracted_at=extracted_at, known=known, future_tolerance=future_tolerance
             )
             valid_batches[entity] = outcome.valid
-            before = conn.execute(select(func.count()).select_from(table)).scalar_one()
+            rows_before = conn.execute(select(func.count()).select_from(table)).scalar_one()
             staged = outcome.valid.assign(first_run_id=run_id)
             insert_frame(conn, table, staged, ignore_conflicts=True)
             after = conn.execute(select(func.count()).select_from(table)).scalar_one()
@@ -172,7 +174,7 @@ def extract_day(
                 rows_read_at_source=batch.rows_counted_at_source,
                 rows_fetched=len(batch.rows),
                 rows_staged=len(outcome.valid),
-                rows_new_versions=int(after - before),
+                rows_new_versions=int(after - rows_before),
                 rows_quarantined=len(outcome.quarantined),
                 duplicates_collapsed=outcome.duplicates_dropped,
                 extra_columns=tuple(outcome.extra_columns),

@@ -29,11 +29,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 
+from pipelines.i18n.persian import DIGITS_TO_LATIN
 from pipelines.resources import shipped_dir
 from pipelines.source.contract import ContractError, EntityContract, Kind, entity_contract
 
@@ -50,14 +51,11 @@ _REASON_VALUE_CHARS = 60
 
 # -------------------------------------------------------------------------- normalisation
 
-_PERSIAN_DIGITS = "۰۱۲۳۴۵۶۷۸۹"
-_ARABIC_DIGITS = "٠١٢٣٤٥٦٧٨٩"
-_DIGITS = str.maketrans(_PERSIAN_DIGITS + _ARABIC_DIGITS, "0123456789" * 2)
 # inside a number: digits to Latin, Arabic decimal separator to ".", minus sign to "-",
 # thousands separators (Arabic ٬, comma, Arabic comma ، , spaces) removed
 _NUMBER_CHARS = str.maketrans(
     {
-        **{c: str(i % 10) for i, c in enumerate(_PERSIAN_DIGITS + _ARABIC_DIGITS)},
+        **cast("dict[str | int, str | int | None]", DIGITS_TO_LATIN),  # ordinal keys beside the character keys
         "٫": ".",
         "−": "-",
         "٬": None,
@@ -145,7 +143,7 @@ def _timestamp_text(series: pd.Series) -> pd.Series:
         return text.mask(series.isna())
     # strings, or datetime objects (str() gives "2026-01-01 00:00:00+00:00", or no zone if naive)
     text = _text(series)
-    return _translate_where(text, _DIGITS, ~text.str.isascii())
+    return _translate_where(text, DIGITS_TO_LATIN, ~text.str.isascii())
 
 
 def _parse_timestamps(text: pd.Series) -> pd.Series:
@@ -581,7 +579,8 @@ def _raw_text(series: pd.Series) -> np.ndarray:
         text = _timestamp_text(series)
     else:
         text = series.astype("str")
-    return np.where(series.notna().to_numpy(), text.to_numpy(dtype=object), None)
+    # three-argument where: an array, though numpy's stubs pick the one-argument overload for an Any value
+    return cast(np.ndarray, np.where(series.notna().to_numpy(), text.to_numpy(dtype=object), None))
 
 
 def _quarantine_frame(

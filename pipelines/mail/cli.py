@@ -7,15 +7,7 @@ with new Message-IDs. Without `--date` it only delivers what waits in the outbox
 
 from __future__ import annotations
 
-import argparse
-from datetime import date
-
-
-def _day(value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a day: use YYYY-MM-DD (a Tehran day)") from exc
+from pipelines.cli import day_arg
 
 
 def cmd_send(args) -> int:
@@ -71,7 +63,7 @@ def register(subparsers) -> None:
     report.set_defaults(func=write_or_usage)
     actions = report.add_subparsers(dest="report_action", metavar="{send,outbox}")
     send = actions.add_parser("send", help="email the reports of a day (queued once; --resend to repeat)")
-    send.add_argument("--date", type=_day, default=None, help="the Tehran day; omit to only deliver the outbox")
+    send.add_argument("--date", type=day_arg, default=None, help="the Tehran day; omit to only deliver the outbox")
     send.add_argument("--resend", action="store_true", help="queue the day's messages again and send them")
     send.set_defaults(func=cmd_send)
     actions.add_parser("outbox", help="count the outbox's messages by status").set_defaults(func=cmd_outbox)

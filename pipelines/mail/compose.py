@@ -13,13 +13,14 @@ from email import message_from_bytes, policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from io import BytesIO
+from typing import cast
 
 import jdatetime
 
 from pipelines.i18n.messages import t
+from pipelines.i18n.persian import to_latin_digits
 from pipelines.settings import Settings
 
-LATIN = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "0123456789" * 2)
 _DIGIT_RUN = re.compile(r"[0-9]{7,}")
 _DATA_URI = re.compile(r"data:[a-z]+/[a-z0-9.+-]+;base64,[A-Za-z0-9+/=]+")
 _SCREENED_HEADERS = ("Subject", "From", "To", "Cc", "Reply-To", "Content-Disposition")
@@ -107,7 +108,7 @@ def message_texts(raw: bytes) -> list[str]:
         if part.is_multipart():
             continue
         texts.extend(f"{k}: {v}" for k, v in part.items() if k in _SCREENED_HEADERS)
-        payload = part.get_payload(decode=True) or b""
+        payload = cast(bytes, part.get_payload(decode=True) or b"")  # a leaf part decodes to bytes
         if part.get_content_maintype() == "text":
             text = payload.decode(part.get_content_charset() or "utf-8", errors="replace")
             texts.append(_DATA_URI.sub("", text))
@@ -124,7 +125,7 @@ def personal_data_found(texts: Iterable[str], personal: set[str]) -> set[str]:
     lengths = {len(p) for p in personal}
     found: set[str] = set()
     for text in texts:
-        for run in _DIGIT_RUN.findall(text.translate(LATIN)):
+        for run in _DIGIT_RUN.findall(to_latin_digits(text)):
             for n in lengths:
                 found.update(run[i:i + n] for i in range(len(run) - n + 1) if run[i:i + n] in personal)
     return found

@@ -42,7 +42,7 @@ from pipelines.mail.outbox import (
 )
 from pipelines.mail.tables import outbox
 from pipelines.reference.routing import recipients_on
-from pipelines.reports.daily import CHECKS, build_reports, findings_of_day
+from pipelines.reports.daily import build_reports, findings_of_day
 from pipelines.reports.digest_render import render_fardap_digest, render_sector_digest
 from pipelines.reports.digests import build_fardap_digest, build_sector_digests, is_weekly_digest_day
 from pipelines.reports.model import ProvinceReport
@@ -51,7 +51,8 @@ from pipelines.reports.xlsx import XLSX_MIME, findings_workbook
 from pipelines.settings import Settings
 from pipelines.store import base as store_base
 from pipelines.store import metadata as store_metadata
-from pipelines.store.sql_files import store_sql
+from pipelines.store.sql_files import read_frame
+from pipelines.vocabulary import MARKET_CHECKS
 
 log = logging.getLogger(__name__)
 
@@ -132,10 +133,9 @@ def _rahyari_messages(store: Engine, settings: Settings, day: date, reports: Seq
     if copies.empty:
         return []
     with store.connect() as conn:
-        resolved = pd.read_sql(store_sql("digests/select_findings_resolved_on_day", conn.dialect.name), conn,
-                               params={"day": day})
-        observed = pd.read_sql(store_sql("digests/select_observation_counts_by_seller", conn.dialect.name),
-                               conn, params={"first_day": day - timedelta(days=7), "day": day})
+        resolved = read_frame(conn, "digests/select_findings_resolved_on_day", day=day)
+        observed = read_frame(conn, "digests/select_observation_counts_by_seller",
+                              first_day=day - timedelta(days=7), day=day)
     resolved_copies = fan_out(resolved)
     observed["day"] = pd.to_datetime(observed["day"]).dt.date
     from pipelines.checks import check_of
@@ -157,8 +157,8 @@ def _rahyari_messages(store: Engine, settings: Settings, day: date, reports: Seq
         team_report = replace(
             report,
             findings=items,
-            counts_today={c: int(today.get(c, 0)) for c in CHECKS},
-            counts_prev_7d_avg={c: float(before.get(c, 0.0)) for c in CHECKS},
+            counts_today={c: int(today.get(c, 0)) for c in MARKET_CHECKS},
+            counts_prev_7d_avg={c: float(before.get(c, 0.0)) for c in MARKET_CHECKS},
             new_count=sum(f.status == "new" for f in items),
             ongoing_count=sum(f.status == "ongoing" for f in items),
             resolved_count=int((resolved_copies["recipient_key"] == key).sum()),
@@ -197,7 +197,7 @@ def compose_day(store: Engine, settings: Settings, day: date) -> list[OutgoingMe
     for report in reports:
         who = primary.loc[report.province_id] if report.province_id in primary.index else None
         email = who["email"] if who is not None and isinstance(who["email"], str) and who["email"] else None
-        name = who["full_name"] if email else central.get("full_name")
+        name = who["full_name"] if email and who is not None else central.get("full_name")
         email = email or central.get("email")
         if not email:
             log.error("province %s: no officer, coordinator or central Fardap address; report not mailed",
@@ -273,7 +273,7 @@ def screen(store: Engine, messages: Sequence[OutgoingMessage]) -> tuple[list[Out
 def day_already_queued(store: Engine, day: date) -> int:
     """How many messages of `day` were queued before (then a re-run composes nothing)."""
     with store.connect() as conn:
-        return int(conn.execute(select(func.count()).select_from(outbox).where(outbox.c.day == day)).scalar())
+        return int(conn.execute(select(func.count()).select_from(outbox).where(outbox.c.day == day)).scalar_one())
 
 
 def send_day(store: Engine, settings: Settings, day: date, *, resend: bool = False,

@@ -28,6 +28,7 @@ from typing import Protocol
 
 from sqlalchemy import Engine, func, select, update
 
+from pipelines.errors import UserError
 from pipelines.mail.tables import outbox, sent_message
 from pipelines.settings import Settings
 
@@ -68,7 +69,7 @@ class DeliveryResult:
     last_error: str | None = None
 
 
-class OutboxPendingError(RuntimeError):
+class OutboxPendingError(UserError, RuntimeError):
     """Messages are still waiting in the outbox after every retry (SMTP down?); they go out later."""
 
 

@@ -27,7 +27,7 @@ def _connection(conn_id: str):
     try:
         from airflow.sdk import BaseHook
     except ImportError:  # pragma: no cover - older layouts
-        from airflow.hooks.base import BaseHook
+        from airflow.hooks.base import BaseHook  # type: ignore[attr-defined,no-redef]  # Airflow 2 location
     try:
         return BaseHook.get_connection(conn_id)
     except Exception:  # not defined: fall back to RASAD_* settings
@@ -36,11 +36,9 @@ def _connection(conn_id: str):
 
 def sqlalchemy_url(conn) -> str:
     """An Airflow connection as a SQLAlchemy URL (postgres:// becomes postgresql+psycopg://)."""
-    uri = conn.get_uri()
-    for prefix in ("postgres://", "postgresql://"):
-        if uri.startswith(prefix):
-            return "postgresql+psycopg://" + uri[len(prefix) :]
-    return uri
+    from pipelines.store.engine import with_driver
+
+    return with_driver(conn.get_uri())
 
 
 def source_overrides(conn) -> dict:

@@ -17,24 +17,26 @@ from datetime import UTC, date, datetime, timedelta
 import pandas as pd
 from sqlalchemy import Engine
 
-from pipelines.checks import RULES, empty_observations
+from pipelines.checks import empty_observations
 from pipelines.checks.on_time import late_deliveries, overdue_orders, seller_cancellations
 from pipelines.checks.price import daily_price_observations
 from pipelines.checks.quality import quality_defects
 from pipelines.checks.source_silence import source_silent
+from pipelines.errors import UserError
 from pipelines.findings.episodes import record_observations, refresh_findings, with_scorecards_and_severity
 from pipelines.monitored_day import MonitoredDay
 from pipelines.orchestration import tables as run_tables
 from pipelines.reference.routing import recipients_on, route_sellers, seller_provinces
 from pipelines.settings import Settings
-from pipelines.state.market import market_state, read_frame
+from pipelines.state.market import market_state
 from pipelines.store.engine import store_engine
-from pipelines.store.sql_files import store_sql
+from pipelines.store.sql_files import read_frame, store_sql
+from pipelines.vocabulary import RULES
 
 log = logging.getLogger(__name__)
 
 
-class ReferenceStaleError(RuntimeError):
+class ReferenceStaleError(UserError, RuntimeError):
     """The reference data is too old (or missing) for the monitored day."""
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import functools
 import json
 import sys
-from datetime import date
 
+from pipelines.cli import day_arg
 from pipelines.settings import get_settings
 
 
@@ -23,9 +23,6 @@ def _one_line_errors(func):
             return 2
     return wrapper
 
-
-def _day(value: str) -> date:
-    return date.fromisoformat(value)
 
 
 @_one_line_errors
@@ -75,7 +72,7 @@ def register(subparsers) -> None:
     pm = subparsers.add_parser("price-model", help="the abnormal-price outlier model")
     sub = pm.add_subparsers(dest="price_model_command", required=True)
     train = sub.add_parser("train", help="train on the store's recent window; promote only if better")
-    train.add_argument("--date", type=_day, required=True, help="last Tehran day of the window (YYYY-MM-DD)")
+    train.add_argument("--date", type=day_arg, required=True, help="last Tehran day of the window (YYYY-MM-DD)")
     train.set_defaults(func=cmd_train)
     boot = sub.add_parser("bootstrap", help="train a first model on a simulated Ombazar")
     boot.add_argument("--seed", type=int, default=1)

@@ -393,9 +393,8 @@ def train_and_maybe_promote(train: pd.DataFrame, holdout: pd.DataFrame, director
 def train_weekly(settings: Settings, day: date) -> dict:
     """Train on the store's recent window ending on `day`, evaluate on the held-out last days, promote if
     better. Offers that officers confirmed as real price anomalies are left out of the training days."""
-    from pipelines.state.market import read_frame
     from pipelines.store.engine import store_engine
-    from pipelines.store.sql_files import store_sql
+    from pipelines.store.sql_files import read_frame
 
     holdout_days = [day - timedelta(days=n) for n in range(settings.price_model_holdout_days - 1, -1, -1)]
     first_train = holdout_days[0] - timedelta(days=settings.price_model_train_days)
@@ -409,7 +408,7 @@ def train_weekly(settings: Settings, day: date) -> dict:
                             since=start - timedelta(days=settings.price_history_days), as_of=end)
         sellers = read_frame(conn, "state/select_sellers_as_of", as_of=end)
         units = read_frame(conn, "routing/select_units_on_day", day=day)
-        confirmed = pd.read_sql(store_sql("price/select_confirmed_price_offers", conn.dialect.name), conn)
+        confirmed = read_frame(conn, "price/select_confirmed_price_offers")
     versions = pd.concat([before, window], ignore_index=True).drop_duplicates(["offer_id", "updated_at"])
     if versions.empty:
         raise PriceModelError(f"no staged offers in the training window ending {day}")

@@ -2,16 +2,9 @@
 
 from __future__ import annotations
 
-import argparse
-from datetime import date
 from pathlib import Path
 
-
-def _day(value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a day: use YYYY-MM-DD (a Tehran day)") from exc
+from pipelines.cli import day_arg
 
 
 def cmd_ref_load(args) -> int:
@@ -78,12 +71,12 @@ def register(subparsers) -> None:
     sub = ref.add_subparsers(dest="ref_command", required=True)
     load = sub.add_parser("load", help="validate CSV files (docs/reference-data.md) and load them atomically")
     load.add_argument("directory")
-    load.add_argument("--as-of", type=_day, default=None, help="the Tehran day the data describes (default today)")
+    load.add_argument("--as-of", type=day_arg, default=None, help="the Tehran day the data describes (default today)")
     load.set_defaults(func=cmd_ref_load)
     export = sub.add_parser("export", help="write the reference data as CSV files")
     export.add_argument("directory")
     export.set_defaults(func=cmd_ref_export)
     check = sub.add_parser("check", help="run the seed's rules on the reference data")
-    check.add_argument("--date", type=_day, default=None, help="Tehran day (default today)")
+    check.add_argument("--date", type=day_arg, default=None, help="Tehran day (default today)")
     check.add_argument("--show", type=int, default=20, help="list up to this many violations")
     check.set_defaults(func=cmd_ref_check)

@@ -22,7 +22,8 @@ import pandas as pd
 from sqlalchemy import Boolean, Engine, Integer, Table, select
 from sqlalchemy.exc import IntegrityError
 
-from pipelines.i18n.persian import normalize_persian
+from pipelines.errors import UserError
+from pipelines.i18n.persian import DIGITS_TO_LATIN, normalize_persian
 from pipelines.reference.tables import (
     AFFAIR_KINDS,
     ENTREPRENEURSHIP_TYPES,
@@ -31,13 +32,12 @@ from pipelines.reference.tables import (
     RAHYARI_ROLES,
     SYSTEMS,
 )
-from pipelines.simulator.writer import REFERENCE_TABLES, write_reference
+from pipelines.reference.writer import REFERENCE_TABLES, write_reference
 from pipelines.store import metadata as store_metadata
 from pipelines.store.types import DayType
 
 TRUE_WORDS = {"true", "1", "yes", "t", "y"}
 FALSE_WORDS = {"false", "0", "no", "f", "n"}
-_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "0123456789" * 2)
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 ENUMS: dict[tuple[str, str], tuple[str, ...]] = {
@@ -56,7 +56,7 @@ ENUMS: dict[tuple[str, str], tuple[str, ...]] = {
 _DIGIT_COLUMNS = {"national_id", "mobile", "amar_code"}
 
 
-class ReferenceLoadError(ValueError):
+class ReferenceLoadError(UserError, ValueError):
     """The reference files were refused; nothing was changed. The message lists each problem."""
 
     def __init__(self, problems: list[str], more: int = 0):
@@ -141,7 +141,7 @@ def _convert(name: str, frame: pd.DataFrame, problems: _Problems) -> pd.DataFram
         if not column.nullable and empty.any():
             problems.add(file, _lines(frame, empty), f"{column.name} is required but empty")
         if isinstance(column.type, DayType):
-            text = text.str.translate(_DIGITS)
+            text = text.str.translate(DIGITS_TO_LATIN)
             shaped = text.str.match(_DAY)
             parsed = pd.to_datetime(text.where(shaped & ~empty), format="%Y-%m-%d", errors="coerce")
             bad = ~empty & parsed.isna()
@@ -156,14 +156,14 @@ def _convert(name: str, frame: pd.DataFrame, problems: _Problems) -> pd.DataFram
             values = lowered.map({**dict.fromkeys(TRUE_WORDS, True), **dict.fromkeys(FALSE_WORDS, False)})
             values = values.astype(object).where(values.notna(), None)
         elif isinstance(column.type, Integer):
-            text = text.str.translate(_DIGITS)
+            text = text.str.translate(DIGITS_TO_LATIN)
             bad = ~empty & ~text.str.fullmatch(r"-?\d+")
             if bad.any():
                 problems.add(file, _lines(frame, bad), f"{column.name} must be a whole number")
             values = pd.to_numeric(text.where(~empty & ~bad), errors="coerce").astype("Int64")
         else:
             if column.name in _DIGIT_COLUMNS or column.name.endswith("_id") or column.name.endswith("code"):
-                text = text.str.translate(_DIGITS)
+                text = text.str.translate(DIGITS_TO_LATIN)
             if column.name in _DIGIT_COLUMNS:
                 text = text.str.replace(r"[\s\-]", "", regex=True)
             values = text.astype(object).where(~empty, None)

@@ -18,6 +18,7 @@ affair and province, then joined as strings.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -25,7 +26,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection
 
-from pipelines.store.sql_files import store_sql
+from pipelines.store.sql_files import read_frame
 
 CORE_KINDS = ("work_and_life_core", "work_and_business_core")
 # which coverage rule routed a unit
@@ -60,9 +61,6 @@ class Recipients:
     # unit_id, coverage_rule, covered, rahyari (JSON list), cc (JSON list)
     coverage: pd.DataFrame = field(default_factory=pd.DataFrame)
 
-
-def _read(conn: Connection, name: str, **params) -> pd.DataFrame:
-    return pd.read_sql(store_sql(name, conn.dialect.name), conn, params=params)
 
 
 def _team_json(teams: pd.DataFrame, role: str) -> pd.Series:
@@ -148,22 +146,30 @@ def cover_units(units: pd.DataFrame, teams: pd.DataFrame, affairs: pd.DataFrame)
     )
 
 
+def sellers_with_units(sellers: pd.DataFrame, units: pd.DataFrame,
+                       unit_columns: Sequence[str] = ("province_id",)) -> pd.DataFrame:
+    """Each seller (one row a seller_id) with its unit's columns; a seller whose unit is unknown keeps nulls.
+
+    The one place a seller account is tied to the province (and kind, sector) of its unit in `ref`.
+    """
+    return (sellers.drop_duplicates("seller_id")
+            .merge(units[["unit_id", *unit_columns]], on="unit_id", how="left"))
+
+
 def seller_provinces(conn: Connection, sellers: pd.DataFrame, day: date) -> pd.DataFrame:
     """seller_id -> province_id of the seller's unit as the organisation stood on `day` (no routing built)."""
-    units = _read(conn, "routing/select_units_on_day", day=day)[["unit_id", "province_id"]]
-    return sellers[["seller_id", "unit_id"]].drop_duplicates("seller_id").merge(units, on="unit_id", how="left")[
-        ["seller_id", "province_id"]
-    ]
+    units = read_frame(conn, "routing/select_units_on_day", day=day)
+    return sellers_with_units(sellers[["seller_id", "unit_id"]], units)[["seller_id", "province_id"]]
 
 
 def recipients_on(conn: Connection, day: date) -> Recipients:
     """Load the organisation's routing for `day` in a few whole-table reads."""
-    provinces = _read(conn, "routing/select_provinces")
-    units = _read(conn, "routing/select_units_on_day", day=day)
-    officers = _read(conn, "routing/select_officers_on_day", day=day).drop_duplicates("province_id")
-    coordinators = _read(conn, "routing/select_fardap_coordinators_on_day", day=day)
-    teams = _read(conn, "routing/select_rahyari_teams_on_day", day=day)
-    affairs = _read(conn, "routing/select_affairs_on_day", day=day)
+    provinces = read_frame(conn, "routing/select_provinces")
+    units = read_frame(conn, "routing/select_units_on_day", day=day)
+    officers = read_frame(conn, "routing/select_officers_on_day", day=day).drop_duplicates("province_id")
+    coordinators = read_frame(conn, "routing/select_fardap_coordinators_on_day", day=day)
+    teams = read_frame(conn, "routing/select_rahyari_teams_on_day", day=day)
+    affairs = read_frame(conn, "routing/select_affairs_on_day", day=day)
     central_rows = coordinators[coordinators["province_id"].isna()]
     central = None
     if not central_rows.empty:

@@ -20,7 +20,7 @@ from sqlalchemy import Connection, Engine, bindparam, delete, update
 from pipelines.reference.routing import RULE_UNKNOWN, recipients_on, route_units_with
 from pipelines.reference.tables import reference_violation
 from pipelines.settings import Settings
-from pipelines.store.sql_files import store_sql
+from pipelines.store.sql_files import read_frame
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +91,7 @@ def _detail(frame: pd.DataFrame) -> pd.Series:
 def _coverage_breaks(conn: Connection, day: date) -> pd.DataFrame:
     """Units active on `day` that no rahyari covers, and staged sellers whose unit is unknown on `day`."""
     from pipelines.monitored_day import MonitoredDay
-    from pipelines.state.market import read_frame
+    from pipelines.store.sql_files import read_frame
 
     recipients = recipients_on(conn, day)
     cov = recipients.coverage
@@ -127,10 +127,10 @@ def find_violations(conn: Connection, day: date, settings: Settings) -> pd.DataF
         if rule.sql is None:
             found = _coverage_breaks(conn, day)
         else:
-            params = {"day": day}
+            params: dict[str, date | int] = {"day": day}
             if rule.name == "core_size_and_steward":
                 params["max_core_headcount"] = settings.core_max_headcount
-            found = pd.read_sql(store_sql(rule.sql, conn.dialect.name), conn, params=params)
+            found = read_frame(conn, rule.sql, **params)
         if found.empty:
             continue
         part = found[_BASE].astype(object).copy()
@@ -148,8 +148,7 @@ def find_violations(conn: Connection, day: date, settings: Settings) -> pd.DataF
 
 def _fardap_routing(conn: Connection, day: date, province_ids: pd.Series) -> pd.Series:
     """Violations go to Fardap: the province's coordinator, else the central office."""
-    coordinators = pd.read_sql(store_sql("routing/select_fardap_coordinators_on_day", conn.dialect.name), conn,
-                               params={"day": day})
+    coordinators = read_frame(conn, "routing/select_fardap_coordinators_on_day", day=day)
     central = coordinators[coordinators["province_id"].isna()].head(1)
     provincial = coordinators[coordinators["province_id"].notna()].drop_duplicates("province_id")
 
@@ -174,8 +173,7 @@ def record_violations(conn: Connection, day: date, found: pd.DataFrame) -> tuple
     found = found.copy()
     found["routing"] = _fardap_routing(conn, day, found["province_id"]) if not found.empty else pd.Series(
         dtype=object)
-    existing = pd.read_sql(store_sql("reference/select_open_violations", conn.dialect.name), conn,
-                           params={"day": day})
+    existing = read_frame(conn, "reference/select_open_violations", day=day)
     for column in ("episode_start_day", "last_observed_day"):
         existing[column] = pd.to_datetime(existing[column]).dt.date if not existing.empty else existing[column]
     merged = found.merge(existing, on=["rule", "entity_id"], how="outer", indicator=True)

@@ -33,7 +33,7 @@ RAHYARI_ROLES = ("rahyar", "hamyar")
 MEMBER_KINDS = ("person", "company")
 VIOLATION_SEVERITIES = ("warning", "critical")
 
-# ---------------------------------------------------------------- the divisions, the taxonomy, units and who covers them
+# ------------------------------------------------------- the divisions, the taxonomy, units and who covers them
 
 province = Table(
     "province",

@@ -17,12 +17,9 @@ from pipelines.reports import tables as report_tables
 from pipelines.reports.model import ProvinceReport, ReportFinding
 from pipelines.reports.render import render_province_report
 from pipelines.settings import Settings
-from pipelines.state.market import read_frame
 from pipelines.store.engine import insert_frame
-from pipelines.store.sql_files import store_sql
-
-SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
-CHECKS = ("on_time", "quality", "price")
+from pipelines.store.sql_files import read_frame
+from pipelines.vocabulary import MARKET_CHECKS, SEVERITY_RANK
 
 
 def _as_date(value) -> date:
@@ -39,25 +36,19 @@ def _with_category_name(evidence: dict, taxon_names: dict[str, str]) -> dict:
 
 def findings_of_day(conn, day: date) -> pd.DataFrame:
     """Every finding listed on `day`, ranked: severity first, then the rial value at stake."""
-    frame = pd.read_sql(
-        store_sql("reports/select_findings_of_day", conn.dialect.name), conn, params={"day": day}
-    )
+    frame = read_frame(conn, "reports/select_findings_of_day", day=day)
     if frame.empty:
         return frame
     frame["episode_start_day"] = frame["episode_start_day"].map(_as_date)
     frame["status"] = frame["episode_start_day"].map(lambda d: "new" if d == day else "ongoing")
-    frame["severity_rank"] = frame["severity"].map(SEVERITY_ORDER)
+    frame["severity_rank"] = frame["severity"].map(SEVERITY_RANK)
     return frame.sort_values(
         ["severity_rank", "impact_rial", "finding_id"], ascending=[True, False, True]
     ).reset_index(drop=True)
 
 
 def _daily_counts(conn, day: date) -> pd.DataFrame:
-    counts = pd.read_sql(
-        store_sql("reports/select_observation_counts", conn.dialect.name),
-        conn,
-        params={"first_day": day - timedelta(days=7), "day": day},
-    )
+    counts = read_frame(conn, "reports/select_observation_counts", first_day=day - timedelta(days=7), day=day)
     if counts.empty:
         return counts.assign(check=pd.Series(dtype=object))
     counts["day"] = counts["day"].map(_as_date)
@@ -72,9 +63,7 @@ def build_reports(store: Engine, settings: Settings, day: date) -> list[Province
         recipients = recipients_on(conn, day)
         findings = findings_of_day(conn, day)
         counts = _daily_counts(conn, day)
-        resolved = pd.read_sql(
-            store_sql("reports/select_resolved_counts", conn.dialect.name), conn, params={"day": day}
-        )
+        resolved = read_frame(conn, "reports/select_resolved_counts", day=day)
         sellers = read_frame(conn, "state/select_sellers_as_of", as_of=monitored.end)
         offers = read_frame(conn, "state/select_offers_as_of", as_of=monitored.end)
         taxon_names = dict(conn.execute(select(ref_tables.taxon.c.code, ref_tables.taxon.c.name_fa)).all())
@@ -90,9 +79,11 @@ def build_reports(store: Engine, settings: Settings, day: date) -> list[Province
         pid = province.province_id
         mine = findings[findings["province_id"] == pid] if not findings.empty else findings
         c = counts[counts["province_id"] == pid] if not counts.empty else counts
-        today = {k: int(c[(c["day"] == day) & (c["check"] == k)]["observed"].sum()) for k in CHECKS}
+        today: dict[str, int] = {
+            k: int(c[(c["day"] == day) & (c["check"] == k)]["observed"].sum()) for k in MARKET_CHECKS
+        }
         before = c[c["day"] < day]
-        prev = {k: float(before[before["check"] == k]["observed"].sum()) / 7.0 for k in CHECKS}
+        prev: dict[str, float] = {k: float(before[before["check"] == k]["observed"].sum()) / 7.0 for k in MARKET_CHECKS}
         who = primary.loc[pid] if pid in primary.index else None
         escalated = who is None or bool(who["escalated"])
         items = [
@@ -120,7 +111,7 @@ def build_reports(store: Engine, settings: Settings, day: date) -> list[Province
                 province_id=pid,
                 province_name_fa=province.name_fa,
                 day=day,
-                officer_name=None if escalated else who["full_name"],
+                officer_name=None if escalated or who is None else who["full_name"],
                 escalated_to=(who["full_name"] if (escalated and who is not None) else None),
                 counts_today=today,
                 counts_prev_7d_avg=prev,

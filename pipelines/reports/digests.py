@@ -21,12 +21,11 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from pipelines.monitored_day import MonitoredDay
-from pipelines.reference.routing import recipients_on
+from pipelines.reference.routing import recipients_on, sellers_with_units
 from pipelines.reports.daily import findings_of_day
 from pipelines.reports.model import ProvinceReport, ReportFinding
 from pipelines.settings import Settings
-from pipelines.state.market import read_frame
-from pipelines.store.sql_files import store_sql
+from pipelines.store.sql_files import read_frame
 
 ON_TIME_RULES = ("late_delivery",)
 DEFECT_RULES = ("quality_defect",)
@@ -36,9 +35,6 @@ PRICES_SHOWN = 12
 ANOMALIES_SHOWN = 10
 SUPPLIERS_SHOWN = 10
 
-
-def _read(conn, name: str, **params) -> pd.DataFrame:
-    return pd.read_sql(store_sql(name, conn.dialect.name), conn, params=params)
 
 
 def _routing(value: str | None) -> dict:
@@ -98,9 +94,9 @@ def _with_status(findings: pd.DataFrame) -> pd.DataFrame:
     return findings if "status" in findings else findings.assign(status=pd.Series(dtype=object))
 
 
-def _province_of_sellers(sellers: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:
-    cols = ["unit_id", "province_id", "kind", "sector_code", "name_fa"]
-    return sellers[["seller_id", "unit_id", "display_name"]].merge(units[cols], on="unit_id", how="left")
+def _seller_units(sellers: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:
+    return sellers_with_units(sellers[["seller_id", "unit_id", "display_name"]], units,
+                              ["province_id", "kind", "sector_code", "name_fa"])
 
 
 def build_fardap_digest(store: Engine, settings: Settings, day: date,
@@ -111,12 +107,12 @@ def build_fardap_digest(store: Engine, settings: Settings, day: date,
         recipients = recipients_on(conn, day)
         sellers = read_frame(conn, "state/select_sellers_as_of", as_of=monitored.end)
         offers = read_frame(conn, "state/select_offers_as_of", as_of=monitored.end)
-        delivered = _read(conn, "digests/select_delivered_by_seller",
+        delivered = read_frame(conn, "digests/select_delivered_by_seller",
                           window_start=monitored.start, window_end=monitored.end)
-        observed = _read(conn, "digests/select_observation_counts_by_seller", first_day=day, day=day)
+        observed = read_frame(conn, "digests/select_observation_counts_by_seller", first_day=day, day=day)
         week_ago = _with_status(findings_of_day(conn, day - timedelta(days=7)))
         today = _with_status(findings_of_day(conn, day))
-    seller_units = _province_of_sellers(sellers, recipients.units)
+    seller_units = _seller_units(sellers, recipients.units)
     delivered = delivered.merge(seller_units[["seller_id", "province_id"]], on="seller_id", how="left")
     per_province = pd.DataFrame({"province_id": recipients.provinces["province_id"]})
 
@@ -259,17 +255,17 @@ def build_sector_digests(store: Engine, settings: Settings, day: date,
     monitored = MonitoredDay(day)
     with store.connect() as conn:
         recipients = recipients_on(conn, day)
-        teams = _read(conn, "digests/select_teams_on_day", day=day)
-        taxa = _read(conn, "digests/select_taxon_names")
+        teams = read_frame(conn, "digests/select_teams_on_day", day=day)
+        taxa = read_frame(conn, "digests/select_taxon_names")
         sellers = read_frame(conn, "state/select_sellers_as_of", as_of=monitored.end)
         offers = read_frame(conn, "state/select_offers_as_of", as_of=monitored.end)
-        delivered = _read(conn, "digests/select_delivered_by_seller",
+        delivered = read_frame(conn, "digests/select_delivered_by_seller",
                           window_start=MonitoredDay(first_day).start, window_end=monitored.end)
-        observed = _read(conn, "digests/select_observation_counts_by_seller", first_day=first_day, day=day)
+        observed = read_frame(conn, "digests/select_observation_counts_by_seller", first_day=first_day, day=day)
     teams = teams[teams["kind"] == "specialized"]
     if teams.empty:
         return []
-    seller_units = _province_of_sellers(sellers, recipients.units)
+    seller_units = _seller_units(sellers, recipients.units)
     taxon_names = taxa.set_index("code")["name_fa"]
     province_names = recipients.provinces.set_index("province_id")["name_fa"]
     delivered = delivered.merge(seller_units, on="seller_id", how="left")

@@ -6,7 +6,6 @@ the renderer shows only those keys, so anything else a caller puts there never r
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -95,14 +94,3 @@ class ProvinceReport:
     findings: Sequence[ReportFinding]  # ALL findings of the day, already ranked by impact
     attention_budget: int  # the report leads with at most this many
     generated_at: datetime
-
-
-def finding_short_code(finding_id: str) -> str:
-    """A short, stable, digits-only code for a finding ('1234-5678'), for officers to quote.
-
-    The report shows this instead of the raw id (a hash). Use the same function wherever the code is shown
-    (XLSX, dashboard) so an officer can find a finding by it.
-    """
-    n = int.from_bytes(hashlib.sha256(finding_id.encode("utf-8")).digest()[:8], "big") % 10**8
-    code = f"{n:08d}"
-    return f"{code[:4]}-{code[4:]}"

@@ -24,7 +24,8 @@ import jdatetime
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
-from pipelines.i18n.messages import CHECKS, SEVERITIES, STATUSES, label, t
+from pipelines.findings.short_code import finding_short_code
+from pipelines.i18n.messages import label, t
 from pipelines.i18n.persian import (
     format_number,
     format_toman,
@@ -34,7 +35,8 @@ from pipelines.i18n.persian import (
     to_persian_digits,
     to_tehran,
 )
-from pipelines.reports.model import ProvinceReport, ReportFinding, finding_short_code
+from pipelines.reports.model import ProvinceReport, ReportFinding
+from pipelines.vocabulary import CHECKS, SEVERITIES, STATUSES
 
 HERE = Path(__file__).parent
 TEMPLATES_DIR = HERE / "templates"

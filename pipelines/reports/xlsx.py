@@ -16,9 +16,10 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from pipelines.findings.short_code import finding_short_code
 from pipelines.i18n.messages import label, t
 from pipelines.i18n.persian import jalali_date, jalali_iso, to_persian_digits
-from pipelines.reports.model import ReportFinding, finding_short_code
+from pipelines.reports.model import ReportFinding
 from pipelines.reports.render import evidence_lines
 
 XLSX_MIME = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from pipelines.i18n.persian import NUMBER_TO_PERSIAN
 from pipelines.simulator.clock import NEVER, NS_DAY, NS_HOUR, end_of_tehran_day_ns, sec
 from pipelines.simulator.market import SimState, delivery_event_times, price_at, sort_events
 from pipelines.simulator.taxonomy import COUNTABLE_UNITS
@@ -558,7 +559,6 @@ def persian_digit_numbers(frames: dict[str, pd.DataFrame], share: float = 0.05) 
 
     The same rows get Persian digits at every clock reading (chosen by a hash of the row's id).
     """
-    table = str.maketrans("0123456789.", "۰۱۲۳۴۵۶۷۸۹٫")
     columns = {
         "offers": ("offer_id", ["unit_price_rial"]),
         "orders": ("order_id", ["quantity", "unit_price_rial"]),
@@ -576,7 +576,7 @@ def persian_digit_numbers(frames: dict[str, pd.DataFrame], share: float = 0.05) 
             numeric = pd.to_numeric(values[pick], errors="coerce").astype(float)
             text = numeric.map(lambda v: str(int(v)) if float(v).is_integer() else repr(float(v)))
             column = values.astype(object)
-            column[pick] = text.str.translate(table).to_numpy()
+            column[pick] = text.str.translate(NUMBER_TO_PERSIAN).to_numpy()
             frame[col] = column
         out[name] = frame
     return out

@@ -11,6 +11,7 @@ within the normal spread. Every deviation is injected by a fault in `faults.py`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -398,11 +399,13 @@ def build_deliveries(rng: np.random.Generator, state: SimState) -> None:
 
     promised_q = state.offers["promised_quality"].to_numpy()[od["offer_idx"].to_numpy()[order_idx]]
     inspected = (rng.random(m) < 0.6) & ~buyer_cancel
-    received = np.where(inspected, promised_q, None).astype(object)
+    # three-argument where: an array, though numpy's stubs pick the one-argument overload for an Any value
+    received = cast(np.ndarray, np.where(inspected, promised_q, None)).astype(object)
     rated = (rng.random(m) < 0.65) & ~buyer_cancel
     rating = np.where(rated, rng.choice([3, 4, 5], m, p=[0.15, 0.35, 0.5]), 0)
     other = (rng.random(m) < 0.015) & ~buyer_cancel
-    complaint = np.where(other, "other", None).astype(object)
+    # numpy's stubs reject None as the else-value; it works at runtime
+    complaint = np.where(other, "other", None).astype(object)  # type: ignore[call-overload]
     feedback_lag = sec(np.where(rng.random(m) < 0.5, 0, rng.integers(2 * NS_HOUR, 6 * NS_DAY, m)))
 
     state.deliveries = pd.DataFrame(
@@ -414,7 +417,9 @@ def build_deliveries(rng: np.random.Generator, state: SimState) -> None:
             "shipped_ns": shipped.astype(np.int64),
             "delivered_ns": delivered.astype(np.int64),
             "cancel_ns": cancel_at.astype(np.int64),
-            "cancel_status": np.where(buyer_cancel, "cancelled_by_buyer", None).astype(object),
+            "cancel_status": np.where(  # type: ignore[call-overload]  # stubs reject None as the else-value
+                buyer_cancel, "cancelled_by_buyer", None
+            ).astype(object),
             "returned_ns": np.full(m, NEVER, dtype=np.int64),
             "returned_qty": np.full(m, np.nan),
             "received_quality": received,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from pipelines.i18n.persian import DIGITS_TO_PERSIAN
+
 FIRST_NAMES = (
     "علی",
     "محمد",
@@ -111,11 +113,10 @@ SHOP_WORDS = (
     "تابان",
 )
 
-PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 
 
 def to_persian_digits(value: object) -> str:
-    return str(value).translate(PERSIAN_DIGITS)
+    return str(value).translate(DIGITS_TO_PERSIAN)
 
 
 def full_names(rng: np.random.Generator, n: int) -> np.ndarray:

@@ -278,6 +278,7 @@ def build_organisation(
         }
     )
     affair_rows = []
+    short: str | np.ndarray  # an affair's short code here, the units' kind codes further down
     for p, pname in zip(pids, provinces["name_fa"], strict=True):
         for kind, (short, name) in AFFAIR_NAMES.items():
             affair_rows.append(

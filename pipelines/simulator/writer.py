@@ -6,42 +6,17 @@ SQLite file (`var/sim/truth.db`), which nothing in the pipeline reads.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sqlite3
-from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pandas as pd
 from sqlalchemy import Engine, MetaData, Table, delete, insert
 
-from pipelines.reference import tables as ref_tables
-from pipelines.store import metadata as store_metadata
-from pipelines.store.engine import insert_frame
+from pipelines.reference.writer import write_reference
 from pipelines.store.sql_files import SQL_DIR
 
 SOURCE_TABLES = ("sellers", "offers", "orders", "deliveries")
-TAXON_LEVELS = ("sector", "domain", "field", "branch", "sub_branch")
-# parents last on delete, first on insert
-REFERENCE_TABLES = (
-    "province",
-    "region",
-    "taxon",
-    "person",
-    "secretariat",
-    "affair",
-    "fardap_office",
-    "fardap_coordinator",
-    "monitoring_officer_assignment",
-    "rahyari_team",
-    "rahyari_role",
-    "kanoon",
-    "member",
-    "membership",
-    "unit",
-)
-
-
 def _iso_text(frame: pd.DataFrame) -> pd.DataFrame:
     """Timestamps as ISO-8601 text with an offset, the contract's form on SQLite."""
     out = frame.copy()
@@ -87,28 +62,6 @@ def write_source_postgres(frames: dict[str, pd.DataFrame], engine: Engine) -> No
             records = frame.astype(object).where(frame.notna(), None).to_dict("records")
             if records:
                 conn.execute(insert(table), records)
-
-
-def write_reference(frames: dict[str, pd.DataFrame], store: Engine, as_of_day: date, source: str) -> None:
-    """Replace the reference data atomically and record the load for freshness checks."""
-    with store.begin() as conn:
-        for name in reversed(REFERENCE_TABLES):
-            conn.execute(delete(store_metadata.metadata.tables[f"ref.{name}"]))
-        for name in REFERENCE_TABLES:
-            table = store_metadata.metadata.tables[f"ref.{name}"]
-            frame = frames[name]
-            if name == "taxon":
-                # parents before children, for the self-reference
-                depth = frame["level"].map({lvl: n for n, lvl in enumerate(TAXON_LEVELS)}).fillna(len(TAXON_LEVELS))
-                frame = frame.assign(_depth=depth).sort_values("_depth", kind="stable").drop(columns="_depth")
-            insert_frame(conn, table, frame[[c.name for c in table.columns if c.name in frame.columns]])
-        load_id = hashlib.sha1(f"{source}|{as_of_day.isoformat()}".encode()).hexdigest()
-        conn.execute(delete(ref_tables.reference_load).where(ref_tables.reference_load.c.load_id == load_id))
-        conn.execute(
-            ref_tables.reference_load.insert().values(
-                load_id=load_id, loaded_at=datetime.now(UTC), source=source, as_of_day=as_of_day
-            )
-        )
 
 
 def write_truth(truth: pd.DataFrame, path: Path) -> None:

@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from pipelines.errors import UserError
+
 CONTRACT_VERSION = "1"
 
 INT32_MAX = 2**31 - 1
@@ -19,7 +21,7 @@ INT32_MAX = 2**31 - 1
 RIAL_MAX = 2**53 - 1
 
 
-class ContractError(Exception):
+class ContractError(UserError):
     """The source broke the contract as a whole (e.g. a required column is missing or renamed)."""
 
 

@@ -15,6 +15,7 @@ import pandas as pd
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
+from pipelines.errors import UserError
 from pipelines.store.sql_files import SQL_DIR, strip_comments
 
 if TYPE_CHECKING:
@@ -37,7 +38,7 @@ class SourceBatch:
     rows_counted_at_source: int
 
 
-class SourceUnavailableError(RuntimeError):
+class SourceUnavailableError(UserError, RuntimeError):
     """The source could not be read (down, refusing, or answering outside the contract)."""
 
 

@@ -19,6 +19,7 @@ import threading
 from datetime import UTC, datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import cast
 from urllib.parse import parse_qs, urlsplit
 
 from sqlalchemy import Engine
@@ -79,7 +80,7 @@ class SourceServer:
     @property
     def url(self) -> str:
         """The base URL (without `/v1`)."""
-        host, port = self.httpd.server_address[:2]
+        host, port = cast("tuple[str, int]", self.httpd.server_address[:2])  # AF_INET: the host is text
         return f"http://{host}:{port}"
 
     def _should_fault(self) -> bool:

@@ -8,26 +8,30 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Annotated
 
 import pandas as pd
 from sqlalchemy import Connection
 
+from pipelines.frames import Layout
 from pipelines.monitored_day import MonitoredDay
-from pipelines.store.sql_files import store_sql
-from pipelines.store.types import parse_utc_column
+from pipelines.store.sql_files import read_frame
 
-TIMESTAMP_COLUMNS = {
-    "updated_at", "joined_at", "created_at", "ordered_at", "promised_at", "shipped_at", "delivered_at",
-}
-
-
-def read_frame(conn: Connection, name: str, **params) -> pd.DataFrame:
-    """Run `sql/<name>.sql` and return a frame with tz-aware UTC timestamp columns."""
-    frame = pd.read_sql(store_sql(name, conn.dialect.name), conn, params=params)
-    for column in frame.columns:
-        if column in TIMESTAMP_COLUMNS:
-            frame[column] = parse_utc_column(frame[column])
-    return frame
+# the frames the checks read: the latest staged version of each source row, in the contract's columns
+# (sql/state/select_*_as_of.sql); delivery versions are every staged version of the deliveries touched on D
+SELLERS = Layout("sellers", ("seller_id", "unit_id", "display_name", "updated_at"))
+OFFERS = Layout("offers", ("offer_id", "seller_id", "category_code", "unit", "unit_price_rial", "nesieh_months",
+                           "nesieh_unit_price_rial", "promised_quality", "promised_lead_days", "status",
+                           "updated_at"))
+ORDERS = Layout("orders", ("order_id", "offer_id", "buyer_member_id", "quantity", "unit_price_rial", "payment",
+                           "ordered_at", "promised_at", "updated_at"))
+DELIVERIES = Layout("deliveries", ("delivery_id", "order_id", "status", "shipped_at", "delivered_at",
+                                   "delivered_qty", "received_quality", "buyer_rating", "complaint",
+                                   "returned_qty", "updated_at"))
+Sellers = Annotated[pd.DataFrame, SELLERS]
+Offers = Annotated[pd.DataFrame, OFFERS]
+Orders = Annotated[pd.DataFrame, ORDERS]
+Deliveries = Annotated[pd.DataFrame, DELIVERIES]
 
 
 @dataclass(frozen=True)
@@ -35,11 +39,11 @@ class MarketState:
     """What the checks of one day read."""
 
     day: MonitoredDay
-    sellers: pd.DataFrame
-    offers: pd.DataFrame
-    orders: pd.DataFrame
-    deliveries: pd.DataFrame
-    delivery_versions: pd.DataFrame
+    sellers: Sellers
+    offers: Offers
+    orders: Orders
+    deliveries: Deliveries
+    delivery_versions: Deliveries
 
 
 def market_state(conn: Connection, day: MonitoredDay, lookback_days: int) -> MarketState:

@@ -25,6 +25,14 @@ class StoreConfigError(RuntimeError):
     """The store or source is misconfigured; the message says what to do."""
 
 
+def with_driver(url: str) -> str:
+    """A database URL with the driver Rasad uses: `postgres://` and `postgresql://` become `postgresql+psycopg://`."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
 def sqlite_path(url: str) -> Path:
     """The file behind a SQLite URL; an in-memory URL is refused."""
     database = make_url(url).database
@@ -50,10 +58,8 @@ def store_engine(settings: Settings) -> Engine:
             cur.close()
 
         return engine.execution_options(schema_translate_map=SQLITE_SCHEMA_MAP)
-    if url.startswith("postgresql"):
-        if url.startswith("postgresql://"):
-            url = "postgresql+psycopg://" + url[len("postgresql://") :]
-        return create_engine(url, pool_pre_ping=True)
+    if url.startswith(("postgresql", "postgres://")):
+        return create_engine(with_driver(url), pool_pre_ping=True)
     raise StoreConfigError(f"unsupported store URL {url!r}: use sqlite:///PATH or postgresql://...")
 
 
@@ -74,10 +80,8 @@ def source_engine(settings: Settings) -> Engine:
 
         # no pooling: each connection attaches the file as it is now (the simulator replaces it whole)
         return create_engine("sqlite://", creator=_connect, poolclass=NullPool)
-    if url.startswith("postgresql"):
-        if url.startswith("postgresql://"):
-            url = "postgresql+psycopg://" + url[len("postgresql://") :]
-        return create_engine(url, pool_pre_ping=True)
+    if url.startswith(("postgresql", "postgres://")):
+        return create_engine(with_driver(url), pool_pre_ping=True)
     raise StoreConfigError(f"unsupported source URL {url!r}: use sqlite:///PATH or postgresql://...")
 
 
@@ -88,7 +92,7 @@ def insert_frame(conn, table, frame, *, ignore_conflicts: bool = False, chunk_ro
     how re-reading an overlapping window stays idempotent.
     """
     import pandas as pd
-    from sqlalchemy import insert
+    from sqlalchemy import Insert, insert
     from sqlalchemy.dialects import postgresql, sqlite
 
     from pipelines.store.types import UTCDateTime, format_utc_column
@@ -105,6 +109,7 @@ def insert_frame(conn, table, frame, *, ignore_conflicts: bool = False, chunk_ro
             out[column.name] = format_utc_column(values, dialect)
         else:
             out[column.name] = values.astype(object).where(values.notna(), None)
+    stmt: Insert  # the dialects' inserts are Inserts too
     if ignore_conflicts:
         dialect_insert = sqlite.insert if dialect == "sqlite" else postgresql.insert
         stmt = dialect_insert(table).on_conflict_do_nothing()

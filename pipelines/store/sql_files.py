@@ -1,4 +1,4 @@
-"""Load the SQL the pipeline runs from `sql/`, one purpose a file, with bound parameters.
+"""Load the SQL the pipeline runs from `sql/`, one purpose a file, with bound parameters, and read it into frames.
 
 The files name tables with their schema (`monitoring.finding`, `ref.unit`). On SQLite the
 store is one file with no schemas, so the prefixes are dropped there; values are never
@@ -10,10 +10,11 @@ from __future__ import annotations
 import re
 from functools import cache
 
-from sqlalchemy import TextClause, bindparam, text
+import pandas as pd
+from sqlalchemy import Connection, TextClause, bindparam, text
 
 from pipelines.resources import shipped_dir
-from pipelines.store.types import DayType, UTCDateTime
+from pipelines.store.types import DayType, UTCDateTime, parse_utc_column
 
 SQL_DIR = shipped_dir("sql")
 _STORE_PREFIX = re.compile(r"\b(?:monitoring|ref)\.(?=[a-z_])")
@@ -50,3 +51,17 @@ def store_sql(name: str, dialect_name: str) -> TextClause:
     if present:
         clause = clause.bindparams(*(bindparam(p, type_=_TYPED_PARAMS[p]) for p in present))
     return clause
+
+
+TIMESTAMP_COLUMNS = {
+    "updated_at", "joined_at", "created_at", "ordered_at", "promised_at", "shipped_at", "delivered_at",
+}
+
+
+def read_frame(conn: Connection, name: str, **params) -> pd.DataFrame:
+    """Run `sql/<name>.sql` and return a frame with tz-aware UTC timestamp columns."""
+    frame = pd.read_sql(store_sql(name, conn.dialect.name), conn, params=params)
+    for column in frame.columns:
+        if column in TIMESTAMP_COLUMNS:
+            frame[column] = parse_utc_column(frame[column])
+    return frame

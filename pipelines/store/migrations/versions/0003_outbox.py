@@ -1,5 +1,8 @@
 """outbox and sent-message archive
 
+The file is named for its place in the chain; its revision id is older than that order and stays as it is,
+because stores already record it in `alembic_version`.
+
 Revision ID: 0006_outbox
 Revises: 0002_org
 Create Date: 2026-11-26

@@ -1,0 +1,36 @@
+"""`rasad simulate`: write a simulated Ombazar and its organisation."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pipelines.cli import day_arg, instant_arg
+from pipelines.settings import get_settings
+
+
+def simulate(seed: int, days: int, end_day: date, as_of: datetime | None, scale=None) -> dict:
+    """Write the simulated Ombazar and its organisation as they stood at `as_of`."""
+    from pipelines.simulator.run import simulate_into
+
+    return simulate_into(get_settings(), seed, days, end_day, as_of, scale)
+
+
+def cmd_simulate(args) -> int:
+    from pipelines.monitored_day import today_in_tehran
+
+    end_day = args.end_day or today_in_tehran()
+    counts = simulate(args.seed, args.days, end_day, args.as_of)
+    print(f"simulated Ombazar (seed {args.seed}, {args.days} days to {end_day}): "
+          + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    return 0
+
+
+def register(subparsers) -> None:
+    """Add `rasad simulate` to the CLI."""
+    sim = subparsers.add_parser("simulate", help="write a simulated Ombazar and its organisation")
+    sim.add_argument("--seed", type=int, default=7)
+    sim.add_argument("--days", type=int, default=37, help="days of marketplace history")
+    sim.add_argument("--end-day", type=day_arg, default=None, help="first Tehran day after the world (default today)")
+    sim.add_argument("--as-of", type=instant_arg, default=None,
+                     help="the simulator's clock (default: end of the world)")
+    sim.set_defaults(func=cmd_simulate)
