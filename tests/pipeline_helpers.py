@@ -34,7 +34,8 @@ def simulate_and_run(settings, day: date, scale: SimScale = SMALL, seed: int = S
 def findings_snapshot(settings) -> pd.DataFrame:
     """The findings table, in a stable order, for comparing two states."""
     with store_engine(settings).connect() as conn:
-        rows = conn.execute(select(findings_tables.finding).order_by(findings_tables.finding.c.finding_id)).mappings().all()
+        rows = conn.execute(select(findings_tables.finding)
+                            .order_by(findings_tables.finding.c.finding_id)).mappings().all()
     return pd.DataFrame(rows)
 
 

@@ -2,13 +2,13 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
-from pipelines.cli import logical_date_for
 from pipelines.monitored_day import (
     MonitoredDay,
     MonitoredDayError,
     day_from_data_interval,
     last_complete_days,
 )
+from pipelines.orchestration.cli import logical_date_for
 
 pytestmark = pytest.mark.unit
 TEHRAN_OFFSET = timezone(timedelta(hours=3, minutes=30))

@@ -69,7 +69,8 @@ def test_officer_of_a_reads_nothing_of_b(store):
     with engine.connect() as conn:
         b_ids = _ids_of(conn, b)
         assert b_ids, "province B needs findings for this test to mean anything"
-        b_seller = conn.execute(select(findings_tables.finding.c.seller_id).where(findings_tables.finding.c.province_id == b)
+        b_seller = conn.execute(select(findings_tables.finding.c.seller_id)
+                                 .where(findings_tables.finding.c.province_id == b)
                                 .limit(1)).scalar_one()
 
         assert access.checked_days(conn, officer) == sorted(ds.days, reverse=True)

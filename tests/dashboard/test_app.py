@@ -42,7 +42,8 @@ def _markdown(at: AppTest) -> str:
 def _finding_of(settings, province: str) -> str:
     engine = store_engine(settings)
     with engine.connect() as conn:
-        fid = conn.execute(select(findings_tables.finding.c.finding_id).where(findings_tables.finding.c.province_id == province)
+        fid = conn.execute(select(findings_tables.finding.c.finding_id)
+                           .where(findings_tables.finding.c.province_id == province)
                            .order_by(findings_tables.finding.c.finding_id).limit(1)).scalar_one()
     engine.dispose()
     return fid

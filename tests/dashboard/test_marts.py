@@ -11,9 +11,9 @@ from sqlalchemy import select
 from pipelines.dashboard import access
 from pipelines.dashboard.access import Viewer
 from pipelines.findings import tables as findings_tables
+from pipelines.findings.short_code import finding_short_code
 from pipelines.orchestration.daily_steps import new_run_id, write_reports
 from pipelines.reports.daily import findings_of_day
-from pipelines.reports.model import finding_short_code
 from pipelines.store import metadata as store_metadata
 from pipelines.store.engine import store_engine
 from pipelines.store.migrate import upgrade_store
@@ -101,7 +101,8 @@ def test_marts_and_access_agree_on_postgresql(dash_settings, dash_store, pg_data
         with engine.begin() as conn:
             figures = access.province_figures(conn, COORD, first, day).sort_values(["day", "province_id"])
             mine = access.findings(conn, officer, day, days=30)
-            b_id = conn.execute(select(findings_tables.finding.c.finding_id).where(findings_tables.finding.c.province_id == b)
+            b_id = conn.execute(select(findings_tables.finding.c.finding_id)
+                                .where(findings_tables.finding.c.province_id == b)
                                 .limit(1)).scalar_one()
             assert access.finding(conn, officer, b_id) is None
             assert access.finding_evidence(conn, officer, b_id) is None

@@ -12,14 +12,15 @@ from sqlalchemy import select
 from pipelines.checks.tables import seller_scorecard
 from pipelines.cli import main as rasad
 from pipelines.findings import tables as findings_tables
+from pipelines.findings.short_code import finding_short_code
 from pipelines.monitored_day import MonitoredDay
 from pipelines.orchestration.daily_steps import run_day
+from pipelines.reference.writer import write_reference
 from pipelines.reports.daily import build_reports
-from pipelines.reports.model import finding_short_code
 from pipelines.simulator import SimScale, build_world
 from pipelines.simulator import faults as faults_mod
 from pipelines.simulator.faults import ChronicSeller, persian_digit_numbers
-from pipelines.simulator.writer import write_reference, write_source_sqlite
+from pipelines.simulator.writer import write_source_sqlite
 from pipelines.store.engine import sqlite_path, store_engine
 
 pytestmark = pytest.mark.db

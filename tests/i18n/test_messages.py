@@ -5,8 +5,10 @@ import re
 import jdatetime
 import pytest
 
-from pipelines.i18n import messages
+from pipelines import vocabulary
+from pipelines.checks import price, quality
 from pipelines.i18n.messages import MESSAGES, label, t
+from pipelines.source import contract
 
 pytestmark = pytest.mark.unit
 
@@ -26,15 +28,16 @@ def test_missing_placeholder_raises_key_error():
 @pytest.mark.parametrize(
     ("kind", "keys"),
     [
-        ("rule", messages.RULES),
-        ("check", messages.CHECKS),
-        ("severity", messages.SEVERITIES),
-        ("status", messages.STATUSES),
-        ("signal", messages.QUALITY_SIGNALS),
-        ("complaint", messages.COMPLAINTS),
-        ("grade", messages.GRADES),
-        ("entity", messages.ENTITY_TYPES),
-        ("scope", messages.PRICE_SCOPES),
+        ("rule", tuple(vocabulary.RULES)),
+        ("check", vocabulary.CHECKS),
+        ("severity", vocabulary.SEVERITIES),
+        ("status", (*vocabulary.STATUSES, vocabulary.PAST)),
+        ("verdict", (*vocabulary.VERDICTS, vocabulary.WITHDRAWN)),
+        ("signal", quality.SIGNALS),
+        ("complaint", contract.COMPLAINTS),
+        ("grade", contract.RECEIVED_QUALITIES),
+        ("entity", vocabulary.ENTITY_TYPES),
+        ("scope", price.PRICE_SCOPES),
     ],
 )
 def test_every_identifier_has_a_message(kind, keys):

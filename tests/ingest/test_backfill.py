@@ -51,9 +51,11 @@ def test_backfill_over_a_moved_on_source_matches_day_by_day(tmp_path):
     for rule in LOST_HISTORY:
         a = set(by_day.loc[by_day["rule"] == rule, "finding_id"])
         b = set(at_once.loc[at_once["rule"] == rule, "finding_id"])
+        assert a and b, (rule, "no findings to compare", len(a), len(b))
         assert len(a & b) >= 0.6 * max(len(a), len(b)), (rule, len(a), len(b), len(a & b))
     a = set(by_day.loc[by_day["rule"].isin(PRICE_RULES), "entity_id"])
     b = set(at_once.loc[at_once["rule"].isin(PRICE_RULES), "entity_id"])
+    assert a and b, ("no price findings to compare", len(a), len(b))
     assert len(a & b) >= 0.5 * max(len(a), len(b)), ("price offers", len(a), len(b), len(a & b))
     assert set(at_once["rule"]) <= set(REPRODUCED) | set(LOST_HISTORY) | set(PRICE_RULES) | {"source_silent"}
 

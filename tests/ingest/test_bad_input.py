@@ -23,7 +23,7 @@ from pipelines.simulator import SimScale
 from pipelines.simulator.run import simulate_into
 from pipelines.source.contract import ContractError
 from pipelines.source.reader import SourceUnavailableError, open_source
-from pipelines.store.engine import sqlite_path, store_engine
+from pipelines.store.engine import sqlite_path, store_engine, with_driver
 from tests.pipeline_helpers import END_DAY, SEED, table_snapshot
 
 pytestmark = pytest.mark.db
@@ -55,7 +55,7 @@ def world(request, tmp_path):
                          "ALTER TABLE offers_loose RENAME TO offers"):
                 conn.exec_driver_sql(stmt)
     else:
-        writable = sa.create_engine(settings.resolved_source_url.replace("postgresql://", "postgresql+psycopg://"))
+        writable = sa.create_engine(with_driver(settings.resolved_source_url))
         prefix = "ombazar."
         with writable.begin() as conn:  # a loosely typed replica: numbers and event times as text
             conn.exec_driver_sql("ALTER TABLE ombazar.offers DROP CONSTRAINT offers_pkey")

@@ -21,6 +21,7 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select, update
 
 from pipelines.findings import tables as findings_tables
+from pipelines.findings.short_code import finding_short_code
 from pipelines.i18n.messages import t
 from pipelines.i18n.persian import jalali_date, to_persian_digits
 from pipelines.mail.daily import screen, send_day
@@ -30,7 +31,6 @@ from pipelines.monitored_day import MonitoredDay
 from pipelines.orchestration.daily_steps import run_day
 from pipelines.reference import tables as ref_tables
 from pipelines.reports.daily import findings_of_day
-from pipelines.reports.model import finding_short_code
 from pipelines.settings import Settings
 from pipelines.simulator import SimScale
 from pipelines.simulator.run import simulate_into
@@ -256,7 +256,8 @@ def test_each_province_recipient_gets_its_report_and_only_its_findings(world, de
     assert len(officer) == 31
     store = store_engine(world.settings)
     with store.connect() as conn:
-        people = pd.read_sql(select(ref_tables.person.c.person_id, ref_tables.person.c.email), conn).set_index("person_id")
+        people = pd.read_sql(select(ref_tables.person.c.person_id,
+                                    ref_tables.person.c.email), conn).set_index("person_id")
     by_email = {rcpt[0]: m for rcpt, m in officer}
     for pid in sorted(world.listed["province_id"].dropna().unique()):
         address = people.loc[f"p-fdp-{pid}" if pid == world.no_officer_province else f"p-off-{pid}", "email"]
@@ -401,7 +402,8 @@ def test_a_message_carrying_a_members_mobile_is_withheld(world):
 
     store = store_engine(world.settings)
     with store.connect() as conn:
-        mobile = conn.execute(select(ref_tables.person.c.mobile).where(ref_tables.person.c.mobile.is_not(None))).scalar()
+        mobile = conn.execute(select(ref_tables.person.c.mobile)
+                              .where(ref_tables.person.c.mobile.is_not(None))).scalar()
     msg, texts = build_message(settings=world.settings, kind="test", day=DAY, subject="آزمایش",
                                to=[(None, "x@rasad.example")], text=f"تماس: {to_persian_digits(mobile)}",
                                html="<p>—</p>")

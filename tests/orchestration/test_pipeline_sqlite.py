@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import select
 
 from pipelines.findings import tables as findings_tables
+from pipelines.findings.short_code import finding_short_code
 from pipelines.i18n.persian import to_persian_digits
 from pipelines.ingest import tables as ingest_tables
 from pipelines.reports.daily import build_reports
-from pipelines.reports.model import finding_short_code
 from pipelines.simulator.run import truth_path
 from pipelines.store.engine import store_engine
 from tests.pipeline_helpers import (

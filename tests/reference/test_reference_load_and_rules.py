@@ -26,8 +26,8 @@ from pipelines.reference import tables as ref_tables
 from pipelines.reference.csv_load import ReferenceLoadError, export_reference_dir, load_reference_dir, name_key
 from pipelines.reference.rules import RULE_NAMES, check_reference
 from pipelines.reference.tables import reference_violation
+from pipelines.reference.writer import write_reference
 from pipelines.simulator import SimScale, build_world
-from pipelines.simulator.writer import write_reference
 from pipelines.store import metadata as store_metadata
 
 pytestmark = pytest.mark.db
@@ -62,7 +62,8 @@ def _edit(directory, name: str, change) -> None:
 
 def _counts(engine) -> dict[str, int]:
     with engine.connect() as conn:
-        return {t: conn.execute(select(func.count()).select_from(store_metadata.metadata.tables[f"ref.{t}"])).scalar_one()
+        return {t: conn.execute(select(func.count())
+                                .select_from(store_metadata.metadata.tables[f"ref.{t}"])).scalar_one()
                 for t in ("unit", "member", "membership", "kanoon")}
 
 

@@ -10,7 +10,7 @@ import pytest
 from org_helpers import MOVED, P2_OFFICER_LEFT, tiny_org
 
 from pipelines.reference.routing import recipients_on, route, route_sellers, route_units
-from pipelines.simulator.writer import write_reference
+from pipelines.reference.writer import write_reference
 
 pytestmark = pytest.mark.db
 

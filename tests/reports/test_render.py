@@ -9,7 +9,8 @@ import jdatetime
 import pytest
 from report_helpers import ARABIC_INDIC_DIGIT, ASCII_TO_PERSIAN, LATIN_DIGIT, element_text, visible_text
 
-from pipelines.reports.model import ReportFinding, finding_short_code
+from pipelines.findings.short_code import finding_short_code
+from pipelines.reports.model import ReportFinding
 from pipelines.reports.render import FONTS_DIR, TEMPLATES_DIR, render_province_report
 from pipelines.reports.sample import sample_findings, sample_province_report
 
