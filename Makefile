@@ -33,12 +33,14 @@ airflow: $(STAMP)
 dashboard: $(STAMP)
 	$(BIN)/rasad dashboard
 
+## lint: ruff over the code and mypy over pipelines/ and dags/ (.ci/run calls it before the tests)
 lint: $(STAMP)
-	$(BIN)/ruff check pipelines dags tests
+	$(BIN)/ruff check pipelines dags tests bench setup.py
+	$(BIN)/mypy
 
 ## lock: re-pin every dependency after changing pyproject.toml
 lock:
-	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^rasad' > requirements.lock
+	$(BIN)/python -m pip freeze --all --exclude-editable | grep -v '^rasad\|^pip==' > requirements.lock
 
 clean:
 	rm -rf var

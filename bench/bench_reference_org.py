@@ -15,9 +15,9 @@ from datetime import date, timedelta
 from pipelines.reference.csv_load import export_reference_dir, load_reference_dir
 from pipelines.reference.routing import route_units
 from pipelines.reference.rules import check_reference
+from pipelines.reference.writer import write_reference
 from pipelines.settings import Settings
 from pipelines.simulator import SimScale, build_world
-from pipelines.simulator.writer import write_reference
 from pipelines.store.engine import store_engine
 from pipelines.store.migrate import upgrade_store
 

@@ -37,10 +37,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from pipelines.findings import tables as findings_tables  # noqa: E402
 from pipelines.monitored_day import MonitoredDay  # noqa: E402
 from pipelines.orchestration.daily_steps import check, extract, new_run_id, update_findings  # noqa: E402
+from pipelines.reference.writer import write_reference
 from pipelines.settings import Settings  # noqa: E402
 from pipelines.simulator import SimScale, build_world  # noqa: E402
 from pipelines.simulator.faults import persian_digit_numbers  # noqa: E402
-from pipelines.simulator.writer import write_reference, write_source_sqlite  # noqa: E402
+from pipelines.simulator.writer import write_source_sqlite  # noqa: E402
 from pipelines.store.engine import sqlite_path, store_engine  # noqa: E402
 from pipelines.store.migrate import upgrade_store  # noqa: E402
 
