@@ -1,0 +1,1 @@
+"""Findings: episodes of observations, verdicts with their history, short codes, `rasad finding`."""

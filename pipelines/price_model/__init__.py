@@ -1,0 +1,1 @@
+"""Relative price features, read by the price rules and the outlier model, and the model itself."""

@@ -1,0 +1,1 @@
+"""The organisation in `ref`: tables, CSV load and export, the seed's rules, and routing (who covers whom)."""
