@@ -16,9 +16,10 @@ from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.pool import NullPool
 
 from pipelines.settings import Settings
+from pipelines.store.base import MON, REF
 
-STORE_SCHEMAS = ("ref", "monitoring")
-SQLITE_SCHEMA_MAP = {"ref": None, "monitoring": None}
+STORE_SCHEMAS = (REF, MON)
+SQLITE_SCHEMA_MAP: dict[str | None, str | None] = {schema: None for schema in STORE_SCHEMAS}
 
 
 class StoreConfigError(RuntimeError):
