@@ -13,11 +13,11 @@ import pandas as pd
 from pipelines.frames import Layout
 from pipelines.vocabulary import RULES
 
-OBSERVATION_COLUMNS = [
-    "rule", "entity_type", "entity_id", "seller_id", "offer_id", "severity", "impact_rial", "evidence",
-]
 # what every check emits and `pipelines.findings` reads: one rule holding for one entity on the day
-OBSERVATIONS = Layout("observations", tuple(OBSERVATION_COLUMNS))
+OBSERVATIONS = Layout("observations", (
+    "rule", "entity_type", "entity_id", "seller_id", "offer_id", "severity", "impact_rial", "evidence",
+))
+OBSERVATION_COLUMNS = list(OBSERVATIONS.columns)
 Observations = Annotated[pd.DataFrame, OBSERVATIONS]
 
 

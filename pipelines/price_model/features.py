@@ -18,7 +18,6 @@ from pipelines.settings import Settings
 MAD_TO_SIGMA = 1.4826
 # taxonomy levels a band may use, most specific first, and how many dotted parts of the code each keeps
 TAXONOMY_LEVELS = (("sub_branch", 5), ("branch", 4), ("field", 3))
-PRICE_RULES = ("price_peer_band", "price_own_history_jump", "price_nesieh_markup")
 
 
 def taxonomy_prefix(code: pd.Series, parts: int) -> pd.Series:
