@@ -52,8 +52,11 @@ class Settings(BaseSettings):
     price_model_holdout_days: int = 7
     # quality: a buyer rating at or below this is a defect signal
     low_rating_max: int = 2
-    # how far back the daily checks read the marketplace state
+    # an open order older than this many days is no longer reported overdue (it is the marketplace's to close)
     state_lookback_days: int = 120
+    # event time: a row recorded this many days after its event still re-judges the day the event happened;
+    # a parked row whose parent has not arrived after this many days is quarantined
+    allowed_lateness_days: int = 14
     # severity by the rial value at stake
     severity_warning_impact_rial: int = 50_000_000
     severity_critical_impact_rial: int = 500_000_000

@@ -1,16 +1,19 @@
-"""On time: late deliveries, overdue orders, and cancellations by the seller."""
+"""On time: late deliveries, overdue orders, and cancellations by the seller.
+
+Event rules read the day's changed delivery versions (each with the version before it) and judge an event for
+the Tehran day it happened, within the allowed lateness. Overdue reads the open orders of the kept fulfilment.
+"""
 
 from __future__ import annotations
+
+from datetime import date
 
 import pandas as pd
 
 from pipelines.checks import OBSERVATION_COLUMNS, Observations, empty_observations, severity_from_impact
-from pipelines.monitored_day import MonitoredDay
+from pipelines.monitored_day import TEHRAN, MonitoredDay
 from pipelines.settings import Settings
-
-FULFILLED_STATUSES = ("delivered", "returned")
-CANCELLED_STATUSES = ("cancelled_by_seller", "cancelled_by_buyer")
-OPEN_STATUSES = ("pending", "shipped")
+from pipelines.state.fulfilment import FULFILLED_STATUSES
 
 
 def _iso(series: pd.Series) -> pd.Series:
@@ -23,63 +26,41 @@ def _evidence(frame: pd.DataFrame, columns: dict[str, str]) -> pd.Series:
     return pd.Series(parts.to_dict("records"), index=frame.index, dtype=object)
 
 
-def order_completions(
-    deliveries: pd.DataFrame, orders: pd.DataFrame, as_of, grace: pd.Timedelta
-) -> pd.DataFrame:
-    """Per order whose quantity is fully delivered before `as_of`: the delivery that completed it.
+def event_days(instants: pd.Series) -> pd.Series:
+    """The Tehran day of each event instant, whole-column."""
+    return instants.dt.tz_convert(TEHRAN).dt.date
 
-    Partial shipments count by quantity: deliveries are taken in the order they arrived, and the one
-    whose running total reaches the ordered quantity completes the order. The order is late when that
-    delivery is late (delivered after promised_at + grace). Columns: order_id, completing_delivery_id,
-    completed_at, late.
-    """
-    arrived = deliveries[
-        deliveries["delivered_at"].notna()
-        & (deliveries["delivered_at"] < as_of)
-        & deliveries["status"].isin(FULFILLED_STATUSES)
-    ][["delivery_id", "order_id", "delivered_at", "delivered_qty"]]
-    d = arrived.merge(orders[["order_id", "quantity", "promised_at"]], on="order_id", how="inner")
-    if d.empty:
-        return pd.DataFrame(columns=["order_id", "completing_delivery_id", "completed_at", "late"])
-    d = d.sort_values(["order_id", "delivered_at", "delivery_id"], kind="stable")
-    # a delivery with no quantity recorded is taken to carry the rest of the order
-    qty = d["delivered_qty"].fillna(d["quantity"])
-    running = qty.groupby(d["order_id"]).cumsum()
-    done = d[running >= d["quantity"] - 1e-9].drop_duplicates("order_id", keep="first")
-    return pd.DataFrame(
-        {
-            "order_id": done["order_id"].to_numpy(),
-            "completing_delivery_id": done["delivery_id"].to_numpy(),
-            "completed_at": done["delivered_at"].to_numpy(),
-            "late": (done["delivered_at"] > done["promised_at"] + grace).to_numpy(),
-        }
-    )
+
+def within(days: pd.Series, first_day: date, day: MonitoredDay) -> pd.Series:
+    """Event days a run for `day` may judge: from `first_day` (the allowed lateness) to the day itself."""
+    return (days >= first_day) & (days <= day.day)
 
 
 def late_deliveries(
-    deliveries: pd.DataFrame, orders: pd.DataFrame, offers: pd.DataFrame, day: MonitoredDay, settings: Settings
+    delivery_versions: pd.DataFrame, orders: pd.DataFrame, day: MonitoredDay, settings: Settings,
+    first_day: date | None = None,
 ) -> Observations:
-    """Deliveries delivered during D after the order's deadline plus the grace period.
+    """Deliveries recorded by the day's extraction as delivered after the order's deadline plus grace.
 
-    The evidence says whether this delivery completed the order's quantity (then the order is late)
-    or was a partial shipment.
+    Judged for the Tehran day of `delivered_at` (event time), however late the record reached the source,
+    as long as that day is within the allowed lateness (`first_day`). The evidence says whether this delivery
+    completed the order's quantity (then the order is late) or was a partial shipment.
     """
-    delivered = deliveries[
-        deliveries["delivered_at"].notna()
-        & (deliveries["delivered_at"] >= day.start)
-        & (deliveries["delivered_at"] < day.end)
-    ]
-    if delivered.empty:
+    first_day = first_day or day.day
+    v = delivery_versions
+    if v.empty:
+        return empty_observations()
+    arrived = first_true(v, v["status"].isin(FULFILLED_STATUSES) & v["delivered_at"].notna())
+    if arrived.empty:
         return empty_observations()
     grace = pd.Timedelta(hours=settings.late_grace_hours)
-    d = delivered.merge(orders, on="order_id", how="inner", suffixes=("", "_order"))
-    d = d[d["delivered_at"] > d["promised_at"] + grace]
+    d = arrived.merge(orders, on="order_id", how="inner", suffixes=("", "_order"))
+    d = d[(d["delivered_at"] > d["promised_at"] + grace)]
+    d = d.assign(event_day=event_days(d["delivered_at"]))
+    d = d[within(d["event_day"], first_day, day)]
     if d.empty:
         return empty_observations()
-    d = d.merge(offers[["offer_id", "seller_id"]], on="offer_id", how="left")
-    completions = order_completions(deliveries[deliveries["order_id"].isin(d["order_id"])], orders,
-                                    day.end, grace)
-    d["completes_order"] = d["delivery_id"].isin(completions["completing_delivery_id"])
+    d = d.assign(completes_order=(d["delivery_id"] == d["completing_delivery_id"]).fillna(False).astype(bool))
     hours_late = (d["delivered_at"] - d["promised_at"]).dt.total_seconds() / 3600.0
     qty = d["delivered_qty"].fillna(d["quantity"])
     impact = (qty * d["unit_price_rial"]).round().astype("int64")
@@ -111,38 +92,23 @@ def late_deliveries(
                     "completes_order": "completes_order",
                 },
             ),
+            "day": d["event_day"],
         }
     )
     # a week late is critical whatever the value
     out.loc[hours_late.values >= 24 * 7, "severity"] = "critical"
-    return out[OBSERVATION_COLUMNS].reset_index(drop=True)
+    return out.reset_index(drop=True)
 
 
-def overdue_orders(
-    deliveries: pd.DataFrame, orders: pd.DataFrame, offers: pd.DataFrame, day: MonitoredDay, settings: Settings
-) -> Observations:
-    """Orders whose deadline plus grace passed before the end of D, not fully delivered nor cancelled."""
-    grace = pd.Timedelta(hours=settings.late_grace_hours)
-    due = orders[orders["promised_at"] + grace < day.end]
-    if due.empty:
-        return empty_observations()
-    d = deliveries[deliveries["order_id"].isin(due["order_id"])]
-    fulfilled = d["status"].isin(FULFILLED_STATUSES) & d["delivered_at"].notna() & (d["delivered_at"] < day.end)
-    delivered_qty = d["delivered_qty"].where(fulfilled, 0.0).fillna(0.0).groupby(d["order_id"]).sum()
-    # the rest of the quantity is still owed while a shipment is pending or on its way; once every
-    # shipment is delivered or cancelled (by either side), the order is closed
-    still_open = d["status"].isin(OPEN_STATUSES).groupby(d["order_id"]).any()
-    has_delivery = pd.Series(True, index=d["order_id"].unique())
-    o = due.set_index("order_id")
-    o = o.assign(
-        delivered_qty=delivered_qty.reindex(o.index).fillna(0.0),
-        still_open=still_open.reindex(o.index).fillna(False).astype(bool)
-        | ~has_delivery.reindex(o.index).fillna(False).astype(bool),
-    )
-    o = o[(o["delivered_qty"] < o["quantity"] - 1e-9) & o["still_open"]].reset_index()
+def overdue_orders(open_due: pd.DataFrame, day: MonitoredDay, settings: Settings) -> Observations:
+    """Orders whose deadline plus grace passed before the end of D, not fully delivered nor closed by then.
+
+    `open_due` holds them already (the kept fulfilment, read through its open-orders index), with the
+    quantity delivered by the end of D.
+    """
+    o = open_due[open_due["delivered_qty"] < open_due["quantity"] - 1e-9]
     if o.empty:
         return empty_observations()
-    o = o.merge(offers[["offer_id", "seller_id"]], on="offer_id", how="left")
     days_overdue = ((day.end - o["promised_at"]).dt.total_seconds() / 86400.0).round(1)
     outstanding = o["quantity"] - o["delivered_qty"]
     impact = (outstanding * o["unit_price_rial"]).round().astype("int64")
@@ -173,29 +139,58 @@ def overdue_orders(
     return out[OBSERVATION_COLUMNS].reset_index(drop=True)
 
 
-def first_true_on_day(versions: pd.DataFrame, flag: pd.Series, day: MonitoredDay) -> pd.DataFrame:
-    """The versions on which `flag` turned true (false or absent before) during D."""
-    v = versions.assign(_flag=flag.values).sort_values(["delivery_id", "updated_at"])
+def overdue_days(fulfilment: pd.DataFrame, days: list[date], lookback_days: int) -> pd.DataFrame:
+    """(order_id, day) for each of `days` on which the order was overdue, by the fulfilment now known.
+
+    Overdue at the end of d: promise plus grace passed, not closed by then (closed_at, event time), placed
+    within the lookback. Used to re-judge the days a late record touches.
+    """
+    if fulfilment.empty or not days:
+        return pd.DataFrame({"order_id": pd.Series(dtype=object), "day": pd.Series(dtype=object)})
+    ends = pd.Series([MonitoredDay(d).end for d in days], dtype="datetime64[us, UTC]")
+    f = fulfilment[["order_id", "due_at", "closed_at", "ordered_at", "quantity", "delivered_qty"]]
+    grid = f.merge(pd.DataFrame({"day": days, "end": ends}), how="cross")
+    overdue = (
+        (grid["due_at"] < grid["end"])
+        & (grid["closed_at"].isna() | (grid["closed_at"] >= grid["end"]))
+        & (grid["ordered_at"] >= grid["end"] - pd.Timedelta(days=lookback_days))
+    )
+    return grid.loc[overdue, ["order_id", "day"]].reset_index(drop=True)
+
+
+def first_true(versions: pd.DataFrame, flag: pd.Series) -> pd.DataFrame:
+    """The changed versions on which `flag` turned true (false, or absent, on the version before).
+
+    `versions` holds a day's changed versions (`changed` = 1) and, for each delivery, the version it had
+    before them (`changed` = 0). Several transitions in one window (a flag flapping) are one observation: the
+    first is kept.
+    """
+    v = versions.assign(_flag=flag.to_numpy()).sort_values(["delivery_id", "updated_at"], kind="stable")
     previous = v.groupby("delivery_id")["_flag"].shift(1, fill_value=False).astype(bool)
-    turned = v["_flag"] & ~previous & (v["updated_at"] >= day.start) & (v["updated_at"] < day.end)
-    # several transitions in one day (a flag flapping) are one observation: keep the first
+    turned = v["_flag"].astype(bool) & ~previous & (v["changed"].astype(int) == 1)
     return v[turned].drop_duplicates("delivery_id", keep="first").drop(columns="_flag")
 
 
 def seller_cancellations(
-    delivery_versions: pd.DataFrame, orders: pd.DataFrame, offers: pd.DataFrame, day: MonitoredDay,
-    settings: Settings,
+    delivery_versions: pd.DataFrame, orders: pd.DataFrame, day: MonitoredDay, settings: Settings,
+    first_day: date | None = None,
 ) -> Observations:
-    """Deliveries that the seller cancelled during D (a finding type of its own, not 'late')."""
+    """Deliveries that the seller cancelled (a finding type of its own, not 'late').
+
+    The contract gives a cancellation no timestamp of its own, so it is dated by the version that first
+    showed it.
+    """
+    first_day = first_day or day.day
     if delivery_versions.empty:
         return empty_observations()
-    turned = first_true_on_day(
-        delivery_versions, delivery_versions["status"] == "cancelled_by_seller", day
-    )
+    turned = first_true(delivery_versions, delivery_versions["status"] == "cancelled_by_seller")
     if turned.empty:
         return empty_observations()
     c = turned.merge(orders, on="order_id", how="inner", suffixes=("", "_order"))
-    c = c.merge(offers[["offer_id", "seller_id"]], on="offer_id", how="left")
+    c = c.assign(event_day=event_days(c["updated_at"]))
+    c = c[within(c["event_day"], first_day, day)]
+    if c.empty:
+        return empty_observations()
     impact = (c["quantity"] * c["unit_price_rial"]).round().astype("int64")
     ev = c.assign(cancelled_at=_iso(c["updated_at"]))
     out = pd.DataFrame(
@@ -210,6 +205,7 @@ def seller_cancellations(
             "impact_rial": impact,
             "evidence": _evidence(ev, {"order_id": "order_id", "order_quantity": "quantity",
                                        "cancelled_at": "cancelled_at"}),
+            "day": c["event_day"],
         }
     )
-    return out[OBSERVATION_COLUMNS].reset_index(drop=True)
+    return out.reset_index(drop=True)

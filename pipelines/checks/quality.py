@@ -2,49 +2,36 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import numpy as np
 import pandas as pd
 
-from pipelines.checks import OBSERVATION_COLUMNS, Observations, empty_observations, severity_from_impact
-from pipelines.checks.on_time import first_true_on_day
+from pipelines.checks import Observations, empty_observations, severity_from_impact
+from pipelines.checks.on_time import event_days, first_true, within
 from pipelines.monitored_day import MonitoredDay
 from pipelines.settings import Settings
-
-GRADE_RANK = {"A": 3, "B": 2, "C": 1}
-QUALITY_COMPLAINTS = ("not_as_described", "damaged", "wrong_item", "short_quantity")
-SIGNALS = ("grade_below_promised", "rejected", "returned", "complaint", "low_rating")
-
-
-def quality_signals(versions: pd.DataFrame, promised_quality: pd.Series, low_rating_max: int) -> pd.DataFrame:
-    """One boolean column per defect signal, for every delivery version (whole-column)."""
-    received_rank = versions["received_quality"].map(GRADE_RANK)
-    promised_rank = promised_quality.map(GRADE_RANK)
-    rating = pd.to_numeric(versions["buyer_rating"], errors="coerce")
-    returned_qty = pd.to_numeric(versions["returned_qty"], errors="coerce").fillna(0)
-    return pd.DataFrame(
-        {
-            "grade_below_promised": (received_rank < promised_rank).fillna(False).astype(bool),
-            "rejected": (versions["received_quality"] == "rejected").fillna(False).astype(bool),
-            "returned": ((versions["status"] == "returned") | (returned_qty > 0)).fillna(False).astype(bool),
-            "complaint": versions["complaint"].isin(QUALITY_COMPLAINTS).astype(bool),
-            "low_rating": (rating <= low_rating_max).fillna(False).astype(bool),
-        },
-        index=versions.index,
-    )
+from pipelines.state.defects import SIGNALS, quality_signals
 
 
 def quality_defects(
     delivery_versions: pd.DataFrame, orders: pd.DataFrame, offers: pd.DataFrame, day: MonitoredDay,
-    settings: Settings,
+    settings: Settings, first_day: date | None = None,
 ) -> Observations:
-    """Deliveries on which a quality defect first became visible during D, with the signals that fired."""
+    """Deliveries on which a quality defect first became visible in the day's changes, with the signals.
+
+    A rating, a complaint or a grade carries no timestamp of its own in the contract: the defect is dated by
+    the version that first showed it.
+    """
+    first_day = first_day or day.day
     if delivery_versions.empty:
         return empty_observations()
-    v = delivery_versions.merge(orders[["order_id", "offer_id", "quantity", "unit_price_rial"]],
+    v = delivery_versions.merge(orders[["order_id", "offer_id", "seller_id", "quantity", "unit_price_rial"]],
                                 on="order_id", how="inner")
-    v = v.merge(offers[["offer_id", "seller_id", "promised_quality"]], on="offer_id", how="left")
+    v = v.merge(offers[["offer_id", "promised_quality"]], on="offer_id", how="left").reset_index(drop=True)
     signals = quality_signals(v, v["promised_quality"], settings.low_rating_max)
-    turned = first_true_on_day(v, signals.any(axis=1), day)
+    turned = first_true(v, signals.any(axis=1))
+    turned = turned[within(event_days(turned["updated_at"]), first_day, day)]
     if turned.empty:
         return empty_observations()
     fired = signals.loc[turned.index]
@@ -79,6 +66,7 @@ def quality_defects(
             "severity": severity,
             "impact_rial": impact,
             "evidence": pd.Series(evidence.to_dict("records"), index=turned.index, dtype=object),
+            "day": event_days(turned["updated_at"]),
         }
     )
-    return out[OBSERVATION_COLUMNS].reset_index(drop=True)
+    return out.reset_index(drop=True)

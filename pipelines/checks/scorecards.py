@@ -1,19 +1,21 @@
-"""Seller scorecards: rolling on-time, quality-defect and seller-cancel rates, stored per day.
+"""Seller scorecards: on-time, quality-defect and seller-cancel rates over cohorts of mature orders.
 
-Built incrementally and whole-column. Each day adds one row of aggregates per seller that did
-business that day (`seller_activity_daily`) and its buyers (`seller_buyer_daily`, capped); a window's
-rates are sums over the window's days. So the cost of a day is one pass over that day's deliveries
-plus a group-by over sellers × window days, whatever the window.
+A seller's cohort of day c is the orders that fell due on c (promise plus grace passed): an order counts
+only once it is mature, so a rate never counts an order before the seller could have been late on it, and
+cancellations, which resolve faster than deliveries, no longer inflate early rates. The cohorts live in
+`seller_activity_daily` and are kept by deltas: whenever an order's fulfilment changes (a delivery, a
+rating, a record arriving late), its old contribution leaves its cohort and its new one enters. A day costs
+what the day changed. The window sums are SQL over those cohorts.
 
-Definitions (a seller's window W, of the last `w` Tehran days up to D):
-- on_time_rate = 1 - orders completed late / orders completed (an order is completed, and late or not,
-  by the delivery that completes its quantity: see `order_completions`);
-- quality_defect_rate = quality defects that became visible in W / deliveries delivered in W;
-- seller_cancel_rate = deliveries cancelled by the seller in W / deliveries resolved in W (delivered or
-  cancelled by the seller).
-A rate counts only when the seller has at least the minimum resolved deliveries AND distinct buyers in
-W (per unit kind: cores and suppliers differ). A breach on the judged window
-(`scorecard_breach_window_days`) is an observation of its own: a state rule on the seller.
+Definitions (a seller's window W, of the cohorts of the last `w` Tehran days up to D):
+- on_time_rate = 1 - orders late / orders judged for timeliness (completed on time, or late: completed after
+  promise plus grace, or never completed; orders the seller cancelled are not judged here);
+- quality_defect_rate = delivered orders with a quality defect / orders delivered;
+- seller_cancel_rate = orders with a shipment the seller cancelled / orders (but those the buyer cancelled).
+Every numerator is a subset of its denominator: no rate is ever above 1.
+A rate counts only when the seller has at least the minimum orders AND distinct buyers in W (per unit kind:
+cores and suppliers differ). A breach on the judged window (`scorecard_breach_window_days`) is an observation
+of its own: a state rule on the seller.
 """
 
 from __future__ import annotations
@@ -22,15 +24,14 @@ from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, delete
+from sqlalchemy import Connection, bindparam, delete, tuple_
 
 from pipelines.checks import OBSERVATION_COLUMNS, Observations
-from pipelines.checks.on_time import order_completions
 from pipelines.checks.tables import seller_activity_daily, seller_buyer_daily, seller_scorecard
-from pipelines.monitored_day import MonitoredDay
 from pipelines.settings import Settings
+from pipelines.state.fulfilment import FulfilmentChange
 from pipelines.state.market import MarketState
-from pipelines.store.engine import insert_frame
+from pipelines.store.engine import id_scratch, insert_frame
 from pipelines.store.sql_files import read_frame
 
 ACTIVITY_COLUMNS = [
@@ -77,68 +78,69 @@ def _per_kind(settings: Settings, name: str, kind: pd.Series) -> pd.Series:
     return pd.Series(np.where(kind == "supplier", supplier, core), index=kind.index)
 
 
-def day_activity(state: MarketState, observations: pd.DataFrame, settings: Settings
-                 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """One day's aggregates per seller, and its (seller, buyer) pairs, from the day's state and observations."""
-    day: MonitoredDay = state.day
-    grace = pd.Timedelta(hours=settings.late_grace_hours)
-    orders = state.orders.merge(state.offers[["offer_id", "seller_id"]], on="offer_id", how="left")
-    order_info = orders[["order_id", "seller_id", "buyer_member_id", "unit_price_rial", "quantity"]]
-    d = state.deliveries
-    delivered = d[d["delivered_at"].notna() & (d["delivered_at"] >= day.start) & (d["delivered_at"] < day.end)
-                  & d["status"].isin(("delivered", "returned"))]
-    delivered = delivered[["delivery_id", "order_id"]].merge(order_info, on="order_id", how="inner")
-
-    done = order_completions(d[d["order_id"].isin(delivered["order_id"])], state.orders, day.end, grace)
-    done = done[(done["completed_at"] >= day.start) & (done["completed_at"] < day.end)]
-    done = done.merge(order_info, on="order_id", how="inner")
-    done["late_value_rial"] = np.where(done["late"], done["quantity"] * done["unit_price_rial"], 0.0)
-
-    links = state.delivery_versions[["delivery_id", "order_id"]].drop_duplicates("delivery_id")
-    links = pd.concat([links, d[["delivery_id", "order_id"]]]).drop_duplicates("delivery_id")
-
-    def events(rule: str) -> pd.DataFrame:
-        o = observations[observations["rule"] == rule][["entity_id", "seller_id", "impact_rial"]]
-        o = o.rename(columns={"entity_id": "delivery_id"}).merge(links, on="delivery_id", how="left")
-        return o.merge(order_info[["order_id", "buyer_member_id"]], on="order_id", how="left")
-
-    defects, cancels = events("quality_defect"), events("seller_cancellation")
-
-    def per_seller(frame: pd.DataFrame, column: str, how: str = "size", value: str | None = None) -> pd.Series:
-        g = frame.groupby("seller_id")
-        return (g.size() if how == "size" else g[value].sum()).rename(column)
-
-    parts = [
-        per_seller(delivered, "deliveries_delivered"),
-        per_seller(done, "orders_completed"),
-        done.groupby("seller_id")["late"].sum().rename("orders_late"),
-        per_seller(done, "late_value_rial", "sum", "late_value_rial"),
-        per_seller(defects, "quality_defects"),
-        per_seller(defects, "defect_value_rial", "sum", "impact_rial"),
-        per_seller(cancels, "seller_cancellations"),
-        per_seller(cancels, "cancel_value_rial", "sum", "impact_rial"),
-    ]
-    activity = pd.concat(parts, axis=1).fillna(0)
-    for column in ACTIVITY_COLUMNS:
-        if column not in activity.columns:
-            activity[column] = 0
-    activity["deliveries_resolved"] = activity["deliveries_delivered"] + activity["seller_cancellations"]
-    activity = activity[ACTIVITY_COLUMNS].round().astype("int64").rename_axis("seller_id").reset_index()
-    activity = activity[activity["seller_id"].notna()]
-    activity.insert(1, "day", day.day)
-
-    buyers = pd.concat([
-        delivered[["seller_id", "buyer_member_id"]], cancels[["seller_id", "buyer_member_id"]],
-    ]).dropna().drop_duplicates()
-    buyers = buyers.sort_values(["seller_id", "buyer_member_id"])
-    buyers = buyers[buyers.groupby("seller_id").cumcount() < settings.scorecard_buyer_sample_cap]
-    buyers.insert(1, "day", day.day)
-    return activity.reset_index(drop=True), buyers.reset_index(drop=True)
+def cohort_contributions(fulfilment: pd.DataFrame) -> pd.DataFrame:
+    """Each order's contribution to its seller's cohort (the day it fell due), summed per (seller, day)."""
+    f = fulfilment[fulfilment["seller_id"].notna()]
+    if f.empty:
+        return pd.DataFrame(columns=["seller_id", "day", *ACTIVITY_COLUMNS])
+    counted = f["buyer_cancelled"].astype(int) == 0
+    cancelled = counted & f["seller_cancelled_at"].notna()
+    judged = counted & ~cancelled
+    late = judged & (f["completed_at"].isna() | (f["completed_late"].fillna(0).astype(int) == 1))
+    defective = counted & f["defect_at"].notna()
+    delivered = counted & (f["first_delivered_at"].notna() | defective)
+    value = (f["quantity"].astype(float) * f["unit_price_rial"].astype(float)).round()
+    parts = pd.DataFrame({
+        "seller_id": f["seller_id"],
+        "day": f["due_day"],
+        "deliveries_resolved": counted.astype("int64"),
+        "deliveries_delivered": delivered.astype("int64"),
+        "orders_completed": judged.astype("int64"),
+        "orders_late": late.astype("int64"),
+        "quality_defects": defective.astype("int64"),
+        "seller_cancellations": cancelled.astype("int64"),
+        "late_value_rial": value.where(late, 0.0),
+        "defect_value_rial": f["defect_value_rial"].astype(float).where(defective, 0.0),
+        "cancel_value_rial": value.where(cancelled, 0.0),
+    })
+    return parts.groupby(["seller_id", "day"], as_index=False)[ACTIVITY_COLUMNS].sum()
 
 
-def window_scorecards(activity: pd.DataFrame, buyers: pd.DataFrame, units: pd.DataFrame, day: date,
-                      settings: Settings) -> pd.DataFrame:
-    """Scorecards of every seller active in the longest window, for each window ending on `day`."""
+def refresh_cohorts(conn: Connection, change: FulfilmentChange, settings: Settings) -> int:
+    """Move the changed orders' contributions between cohorts (old out, new in); return the cohorts touched."""
+    before, after = cohort_contributions(change.before), cohort_contributions(change.after)
+    if before.empty and after.empty:
+        return 0
+    delta = pd.concat([after, before.assign(**{c: -before[c] for c in ACTIVITY_COLUMNS})], ignore_index=True)
+    delta = delta.groupby(["seller_id", "day"], as_index=False)[ACTIVITY_COLUMNS].sum()
+    days = delta["day"]
+    with id_scratch(conn, delta["seller_id"]) as _:
+        stored = read_frame(conn, "scorecards/select_cohorts_of_sellers", first_day=min(days), last_day=max(days))
+    stored["day"] = stored["day"].map(_as_day)
+    keys = delta[["seller_id", "day"]]
+    stored = stored.merge(keys, on=["seller_id", "day"], how="inner")
+    merged = pd.concat([stored, delta], ignore_index=True).groupby(["seller_id", "day"], as_index=False)[
+        ACTIVITY_COLUMNS].sum()
+    merged[ACTIVITY_COLUMNS] = merged[ACTIVITY_COLUMNS].round().astype("int64")
+    pairs = list(keys.itertuples(index=False, name=None))
+    stmt = delete(seller_activity_daily).where(
+        tuple_(seller_activity_daily.c.seller_id, seller_activity_daily.c.day).in_(bindparam("pairs", expanding=True)))
+    for start in range(0, len(pairs), 2000):
+        conn.execute(stmt, {"pairs": pairs[start : start + 2000]})
+    insert_frame(conn, seller_activity_daily, merged[(merged[ACTIVITY_COLUMNS] != 0).any(axis=1)])
+    buyers = change.after[["seller_id", "due_day", "buyer_member_id"]].dropna().drop_duplicates()
+    buyers = buyers.rename(columns={"due_day": "day"}).sort_values(["seller_id", "day", "buyer_member_id"])
+    buyers = buyers[buyers.groupby(["seller_id", "day"]).cumcount() < settings.scorecard_buyer_sample_cap]
+    insert_frame(conn, seller_buyer_daily, buyers, ignore_conflicts=True)
+    return len(pairs)
+
+
+def _as_day(value) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
+def window_sums(activity: pd.DataFrame, buyers: pd.DataFrame, day: date, settings: Settings) -> pd.DataFrame:
+    """Per seller and window ending on `day`: the cohorts' sums and the distinct buyers (from daily frames)."""
     frames = []
     for window in settings.scorecard_windows_days:
         first = day - timedelta(days=window - 1)
@@ -148,13 +150,31 @@ def window_scorecards(activity: pd.DataFrame, buyers: pd.DataFrame, units: pd.Da
         sums = a.groupby("seller_id")[ACTIVITY_COLUMNS].sum()
         b = buyers[(buyers["day"] >= first) & (buyers["day"] <= day)]
         distinct = b.drop_duplicates(["seller_id", "buyer_member_id"]).groupby("seller_id").size()
-        sums["distinct_buyers"] = distinct.reindex(sums.index).fillna(0).clip(
-            upper=settings.scorecard_buyer_sample_cap).astype("int64")
+        sums["distinct_buyers"] = distinct.reindex(sums.index).fillna(0)
         sums["window_days"] = window
         frames.append(sums.reset_index())
     if not frames:
+        return pd.DataFrame(columns=["seller_id", *ACTIVITY_COLUMNS, "distinct_buyers", "window_days"])
+    return pd.concat(frames, ignore_index=True)
+
+
+def window_scorecards(activity: pd.DataFrame, buyers: pd.DataFrame, units: pd.DataFrame, day: date,
+                      settings: Settings, history_days: int | None = None) -> pd.DataFrame:
+    """Scorecards of every seller active in the longest window, for each window ending on `day`."""
+    if history_days is None:
+        window = settings.scorecard_breach_window_days
+        history_days = activity[activity["day"] >= day - timedelta(days=window - 1)]["day"].nunique()
+    return scorecards_from_sums(window_sums(activity, buyers, day, settings), units, day, settings, history_days)
+
+
+def scorecards_from_sums(sums: pd.DataFrame, units: pd.DataFrame, day: date, settings: Settings,
+                         history_days: int) -> pd.DataFrame:
+    """Rates, volume gates and breaches from each seller's window sums; `history_days` monitored in the window."""
+    if sums.empty:
         return pd.DataFrame(columns=[c.name for c in seller_scorecard.columns])
-    sc = pd.concat(frames, ignore_index=True)
+    sc = sums.copy()
+    sc["distinct_buyers"] = sc["distinct_buyers"].astype(float).clip(
+        upper=settings.scorecard_buyer_sample_cap).astype("int64")
     sc = sc.merge(units, on="seller_id", how="left")
     sc["unit_kind"] = _unit_kind(sc["kind"])
     completed = sc["orders_completed"].replace(0, np.nan)
@@ -168,7 +188,6 @@ def window_scorecards(activity: pd.DataFrame, buyers: pd.DataFrame, units: pd.Da
         & (sc["distinct_buyers"] >= _per_kind(settings, "scorecard_min_distinct_buyers", sc["unit_kind"]))
     )
     window = settings.scorecard_breach_window_days
-    history_days = activity[activity["day"] >= day - timedelta(days=window - 1)]["day"].nunique()
     judged = sc["volume_ok"] & (sc["window_days"] == window) & (history_days >= settings.scorecard_min_history_days)
     breached = []
     for rule, (rate, direction, _value) in SCORECARD_RULES.items():
@@ -226,28 +245,32 @@ def breach_observations(scorecards: pd.DataFrame, settings: Settings) -> Observa
     return pd.concat(out, ignore_index=True)
 
 
-def update_scorecards(conn: Connection, state: MarketState, observations: pd.DataFrame, settings: Settings
+def update_scorecards(conn: Connection, state: MarketState, checked_days: set[date], settings: Settings
                       ) -> pd.DataFrame:
-    """Store the day's activity and scorecards (replacing a re-run's) and return breach observations."""
+    """Move the day's changed orders between cohorts, store the day's scorecards, return breach observations."""
     day = state.day.day
-    activity, buyers = day_activity(state, observations, settings)
-    for table in (seller_activity_daily, seller_buyer_daily, seller_scorecard):
-        conn.execute(delete(table).where(table.c.day == day))
-    insert_frame(conn, seller_activity_daily, activity)
-    insert_frame(conn, seller_buyer_daily, buyers)
-    longest = max(settings.scorecard_windows_days)
-    params = {"first_day": day - timedelta(days=longest - 1), "last_day": day}
-    history = read_frame(conn, "scorecards/select_activity_window", **params)
-    history_buyers = read_frame(conn, "scorecards/select_buyers_window", **params)
-    for frame in (history, history_buyers):
-        frame["day"] = frame["day"].map(lambda v: v if isinstance(v, date) else date.fromisoformat(str(v)[:10]))
+    refresh_cohorts(conn, state.fulfilment, settings)
+    conn.execute(delete(seller_scorecard).where(seller_scorecard.c.day == day))
+    frames = []
+    for window in settings.scorecard_windows_days:
+        params = {"first_day": day - timedelta(days=window - 1), "last_day": day}
+        sums = read_frame(conn, "scorecards/select_window_sums", **params)
+        buyers = read_frame(conn, "scorecards/select_window_buyers", **params)
+        sums = sums.merge(buyers, on="seller_id", how="left")
+        sums["distinct_buyers"] = sums["distinct_buyers"].fillna(0)
+        frames.append(sums.assign(window_days=window))
+    sums = pd.concat(frames, ignore_index=True)
+    for column in ACTIVITY_COLUMNS:
+        sums[column] = pd.to_numeric(sums[column]).fillna(0).astype("int64")
+    window = settings.scorecard_breach_window_days
+    history_days = len({d for d in checked_days | {day} if day - timedelta(days=window - 1) <= d <= day})
     units = state.sellers[["seller_id", "unit_id"]].merge(
-        read_frame(conn, "routing/select_units_on_day", day=day)[
-            ["unit_id", "kind"]],
+        read_frame(conn, "routing/select_units_on_day", day=day)[["unit_id", "kind"]],
         on="unit_id", how="left",
     )[["seller_id", "kind"]]
-    sc = window_scorecards(history, history_buyers, units, day, settings)
+    sc = scorecards_from_sums(sums, units, day, settings, history_days)
     if not sc.empty:
+        sc["day"] = day
         insert_frame(conn, seller_scorecard, sc)
     return breach_observations(sc, settings)
 

@@ -22,7 +22,11 @@ finding_observation = Table(
     Column("severity", String(8), nullable=False),
     Column("impact_rial", BigInteger, nullable=False),
     Column("evidence", Text, nullable=False),
+    # the monitored day whose run made this observation: the event's own day, or later when its row was
+    # recorded late (an event observation is replaced only by a re-run of the day that judged it)
+    Column("judged_on", DayType),
     Index(None, "day"),
+    Index(None, "judged_on"),
     schema=MON,
 )
 
@@ -47,10 +51,32 @@ finding = Table(
     Column("impact_rial", BigInteger, nullable=False),
     Column("evidence", Text, nullable=False),
     Column("routing", Text, nullable=False),
+    # the monitored day on which Rasad first saw it: later than episode_start_day when the source recorded
+    # the event late
+    Column("discovered_day", DayType),
     CheckConstraint("kind IN ('event', 'state')", name="kind"),
     CheckConstraint("severity IN ('info', 'warning', 'critical')", name="severity"),
     UniqueConstraint("rule", "entity_id", "episode_start_day"),
     Index(None, "province_id", "last_observed_day"),
+    schema=MON,
+)
+
+# findings that facts arriving later took back (an order shown overdue whose delivery record, arriving late,
+# shows it delivered within its promise): kept with the reason, out of reports and scorecards; never "resolved"
+finding_withdrawn = Table(
+    "finding_withdrawn",
+    metadata,
+    Column("finding_id", String(40), primary_key=True),
+    Column("rule", String(40), nullable=False),
+    Column("entity_type", String(16), nullable=False),
+    Column("entity_id", String(64), nullable=False),
+    Column("episode_start_day", DayType, nullable=False),
+    Column("seller_id", String(64)),
+    Column("province_id", String(16)),
+    Column("withdrawn_day", DayType, nullable=False),
+    Column("reason", String(40), nullable=False),  # a key of the message catalogue: withdrawn.<reason>
+    Column("evidence", Text, nullable=False),  # what the finding said when it was taken back
+    Index(None, "withdrawn_day"),
     schema=MON,
 )
 

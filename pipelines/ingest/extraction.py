@@ -1,27 +1,31 @@
 """Incremental extraction: read what changed at the source, validate it, stage every version.
 
-Staging keeps every version of every source row, keyed by (id, updated_at). Re-reading an
-overlapping window stages nothing twice. Every row read is accounted for: it is staged (new
-or already seen), quarantined with its reason, or an exact duplicate collapsed.
+Staging keeps every version of every source row, keyed by (id, updated_at), with its validity interval
+(`valid_to`) and the day whose extraction staged it. Re-reading an overlapping window stages nothing
+twice. Every row read is accounted for: it is staged (new or already seen), parked until its parent
+arrives, quarantined with its reason, or an exact duplicate collapsed. Nothing here counts all of staging:
+a day's extraction costs what the day's window holds.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import logging
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, bindparam, func, select
+from sqlalchemy import Connection, Engine, bindparam, delete, func, select
 
 from pipelines.ingest import tables as ingest_tables
 from pipelines.ingest.validation import FUTURE_TOLERANCE, validate_batch
-from pipelines.monitored_day import MonitoredDay
+from pipelines.monitored_day import TEHRAN, MonitoredDay
 from pipelines.reference import tables as ref_tables
 from pipelines.source.reader import ENTITY_KEYS, Source
-from pipelines.store.engine import insert_frame
+from pipelines.store.engine import id_scratch, insert_frame
 
 log = logging.getLogger(__name__)
 
@@ -48,11 +52,16 @@ class ExtractionCounts:
     rows_quarantined: int
     duplicates_collapsed: int
     extra_columns: tuple[str, ...]
+    rows_parked: int = 0
+    rows_unparked: int = 0
+    rows_park_expired: int = 0
 
     @property
     def balanced(self) -> bool:
-        """Rows fetched = rows staged + rows quarantined + exact duplicates collapsed."""
-        return self.rows_fetched == self.rows_staged + self.rows_quarantined + self.duplicates_collapsed
+        """Rows fetched = staged + parked + quarantined + exact duplicates collapsed."""
+        return self.rows_fetched == (
+            self.rows_staged + self.rows_parked + self.rows_quarantined + self.duplicates_collapsed
+        )
 
 
 def _watermark(conn: Connection, entity: str) -> datetime | None:
@@ -128,6 +137,91 @@ def _quarantine_frame(entity: str, quarantined: pd.DataFrame, day: date, run_id:
     return q.drop_duplicates("quarantine_id")
 
 
+# ---------------------------------------------------------------- parked rows (a parent not staged yet)
+
+
+def _orphans(entity: str, quarantined: pd.DataFrame) -> pd.Series:
+    """Quarantined rows whose only fault is a parent not staged yet: they wait, they are not bad."""
+    parents = REFERENCES.get(entity, {})
+    if quarantined.empty or not parents:
+        return pd.Series(False, index=quarantined.index)
+    allowed = {f"known_reference:{column}" for column in parents}
+    names = quarantined["failed_expectations"].astype(str).str.split(",")
+    return names.map(lambda ns: bool(ns) and set(ns) <= allowed).astype(bool)
+
+
+def _parked_rows(conn: Connection, entity: str) -> pd.DataFrame:
+    p = ingest_tables.parked
+    return pd.DataFrame(
+        conn.execute(select(p).where(p.c.entity == entity)).mappings().all(),
+        columns=[c.name for c in p.columns],
+    )
+
+
+def _payload_rows(payloads: pd.Series) -> pd.DataFrame:
+    """Parked payloads back into raw rows, as the source gave them (text stays text, numbers numbers)."""
+    if payloads.empty:
+        return pd.DataFrame()
+    text = "\n".join(payloads.astype(str))
+    return pd.read_json(io.StringIO(text), lines=True, dtype=False)
+
+
+def _park(conn: Connection, entity: str, orphans: pd.DataFrame, day: date, run_id: str) -> None:
+    rows = pd.DataFrame({
+        "entity": entity,
+        "source_id": orphans["source_id"].astype(str),
+        "source_updated_at": orphans["source_updated_at"].astype(str),
+        "raw_payload": orphans["raw_payload"],
+        "missing_parent": orphans["reason"],
+        "first_parked_day": day,
+        "run_id": run_id,
+    })
+    insert_frame(conn, ingest_tables.parked, rows.drop_duplicates(["source_id", "source_updated_at"]),
+                 ignore_conflicts=True)
+
+
+# ---------------------------------------------------------------- staging with version intervals
+
+
+def stage_versions(conn: Connection, entity: str, valid: pd.DataFrame, staged_day: pd.Series | date,
+                   run_id: str) -> None:
+    """Stage new versions (a version seen before is kept as it was) and close the intervals they open.
+
+    Each version of the ids staged gets `valid_to` = the `updated_at` of the next version of its row,
+    so a version arriving out of order (a backfill, a parked row admitted late) still lands in its place.
+    """
+    if valid.empty:
+        return
+    table = ingest_tables.STAGING_TABLES[entity]
+    key = ENTITY_KEYS[entity]
+    insert_frame(conn, table, valid.assign(first_run_id=run_id, staged_day=staged_day), ignore_conflicts=True)
+    with id_scratch(conn, valid[key]) as scratch:
+        following = table.alias("following")
+        next_version = (
+            select(func.min(following.c.updated_at))
+            .where(following.c[key] == table.c[key], following.c.updated_at > table.c.updated_at)
+            .scalar_subquery()
+        )
+        conn.execute(
+            table.update().where(table.c[key].in_(select(scratch.c.id))).values(valid_to=next_version)
+        )
+
+
+def _new_versions(conn: Connection, entity: str, run_id: str, first: date, last: date) -> int:
+    """Versions this run staged first (read through the staging-day index, never all of staging)."""
+    table = ingest_tables.STAGING_TABLES[entity]
+    return int(conn.execute(
+        select(func.count()).select_from(table)
+        .where(table.c.staged_day >= first, table.c.staged_day <= last, table.c.first_run_id == run_id)
+    ).scalar_one())
+
+
+def staged_days(updated_at: pd.Series, first: date, last: date) -> pd.Series:
+    """A backfill's staging day per version: the Tehran day of its updated_at, within [first, last]."""
+    days = updated_at.dt.tz_convert(TEHRAN).dt.date
+    return days.clip(lower=first, upper=last)
+
+
 def extract_day(
     source: Source,
     store: Engine,
@@ -137,47 +231,89 @@ def extract_day(
     extracted_at: datetime | None = None,
     future_tolerance: timedelta = FUTURE_TOLERANCE,
     before: datetime | None = None,
+    last_day: date | None = None,
+    allowed_lateness_days: int = 14,
 ) -> list[ExtractionCounts]:
     """Extract, validate and stage every entity's changes for the Tehran day `day`.
 
-    The window ends at the end of `day`, or at `before` (a backfill reads on to what the source holds now).
+    The window ends at the end of `day`, or at `before` (a backfill reads on to what the source holds now,
+    and stages each version for the day of its `updated_at`, within `day`..`last_day`). A row whose parent is
+    not staged yet is parked and retried on every later extraction; it is quarantined only when its parent
+    has not arrived within `allowed_lateness_days`.
     """
     monitored = MonitoredDay(day)
     extracted_at = extracted_at or datetime.now(UTC)
     window_before = before or monitored.end
     results: list[ExtractionCounts] = []
     valid_batches: dict[str, pd.DataFrame] = {}
+
+    def staging_day(frame: pd.DataFrame) -> pd.Series | date:
+        if last_day is None or frame.empty:
+            return day
+        return staged_days(frame["updated_at"], day, last_day)
+
     for entity in ENTITY_ORDER:
-        table = ingest_tables.STAGING_TABLES[entity]
         with store.connect() as conn:
             since = window_since(_watermark(conn, entity), monitored)
         batch = source.read_changed(entity, since, window_before)
         with store.begin() as conn:
-            known = known_references(conn, entity, batch.rows, valid_batches)
-            outcome = validate_batch(
-                entity, batch.rows, extracted_at=extracted_at, known=known, future_tolerance=future_tolerance
-            )
-            valid_batches[entity] = outcome.valid
-            rows_before = conn.execute(select(func.count()).select_from(table)).scalar_one()
-            staged = outcome.valid.assign(first_run_id=run_id)
-            insert_frame(conn, table, staged, ignore_conflicts=True)
-            after = conn.execute(select(func.count()).select_from(table)).scalar_one()
-            if not outcome.quarantined.empty:
-                insert_frame(
-                    conn,
-                    ingest_tables.quarantine,
-                    _quarantine_frame(entity, outcome.quarantined, day, run_id),
-                    ignore_conflicts=True,
-                )
+            parked = _parked_rows(conn, entity)
+            retried = _payload_rows(parked["raw_payload"])
+            both = pd.concat([batch.rows, retried], ignore_index=True) if len(retried) else batch.rows
+            known = known_references(conn, entity, both, valid_batches)
+            del retried
+            validate = partial(validate_batch, entity, extracted_at=extracted_at, known=known,
+                               future_tolerance=future_tolerance)
+            outcome = validate(batch.rows)
+            orphan = _orphans(entity, outcome.quarantined)
+            to_park = outcome.quarantined[orphan]
+            quarantined = outcome.quarantined[~orphan]
+
+            # parked rows of earlier runs, by the day they were first parked: admitted now that their parent
+            # is here, parked again while they may still wait, or quarantined when out of time
+            limit = day - timedelta(days=allowed_lateness_days)
+            admitted_parts, expired_parts, repark_parts = [], [], []
+            for first_day, group in parked.groupby("first_parked_day"):
+                again = validate(_payload_rows(group["raw_payload"]))
+                admitted_parts.append(again.valid)
+                waiting = _orphans(entity, again.quarantined)
+                if first_day < limit:
+                    waiting[:] = False
+                repark_parts.append((first_day, again.quarantined[waiting]))
+                out_of_time = again.quarantined[~waiting]
+                expired_parts.append(out_of_time.assign(
+                    failed_expectations=out_of_time["failed_expectations"] + ",parked_beyond_allowed_lateness",
+                    reason=out_of_time["reason"].str.rstrip(".")
+                    + f"; its parent did not arrive within {allowed_lateness_days} days."))
+            if len(parked):
+                conn.execute(delete(ingest_tables.parked).where(ingest_tables.parked.c.entity == entity))
+            for first_day, rows in repark_parts:
+                if not rows.empty:
+                    _park(conn, entity, rows, first_day, run_id)
+            admitted = pd.concat(admitted_parts, ignore_index=True) if admitted_parts else pd.DataFrame()
+            expired = pd.concat(expired_parts, ignore_index=True) if expired_parts else pd.DataFrame()
+
+            staged = pd.concat([outcome.valid, admitted], ignore_index=True) if len(admitted) else outcome.valid
+            valid_batches[entity] = staged
+            stage_versions(conn, entity, staged, staging_day(staged), run_id)
+            if not to_park.empty:
+                _park(conn, entity, to_park, day, run_id)
+            for bad in (quarantined, expired):
+                if not bad.empty:
+                    insert_frame(conn, ingest_tables.quarantine, _quarantine_frame(entity, bad, day, run_id),
+                                 ignore_conflicts=True)
             counts = ExtractionCounts(
                 entity=entity,
                 rows_read_at_source=batch.rows_counted_at_source,
                 rows_fetched=len(batch.rows),
                 rows_staged=len(outcome.valid),
-                rows_new_versions=int(after - rows_before),
-                rows_quarantined=len(outcome.quarantined),
+                rows_new_versions=_new_versions(conn, entity, run_id, day, last_day or day),
+                rows_quarantined=len(quarantined),
                 duplicates_collapsed=outcome.duplicates_dropped,
                 extra_columns=tuple(outcome.extra_columns),
+                rows_parked=len(to_park),
+                rows_unparked=len(admitted),
+                rows_park_expired=len(expired),
             )
             conn.execute(
                 ingest_tables.extraction_log.insert().values(
@@ -193,6 +329,9 @@ def extract_day(
                     rows_new_versions=counts.rows_new_versions,
                     rows_duplicates_collapsed=counts.duplicates_collapsed,
                     extra_columns=json.dumps(list(counts.extra_columns)) if counts.extra_columns else None,
+                    rows_parked=counts.rows_parked,
+                    rows_unparked=counts.rows_unparked,
+                    rows_park_expired=counts.rows_park_expired,
                 )
             )
             _set_watermark(conn, entity, window_before)
@@ -206,5 +345,3 @@ def extract_day(
         log.info("extracted %s", json.dumps(asdict(counts)))
         results.append(counts)
     return results
-
-

@@ -1,5 +1,13 @@
 """Ingest's tables: the extraction log, the watermark per entity, staging (every version of every source row
-keyed by `(id, updated_at)`) and the quarantine of rows that failed validation.
+keyed by `(id, updated_at)`), the parked rows that wait for their parent, and the quarantine of rows that failed
+validation.
+
+Staging keeps version intervals: a version is valid from its `updated_at` until `valid_to`, the `updated_at` of
+the next version of the same row (null while it is the latest). So "as it stood at instant T" is an index
+range (`updated_at < T AND (valid_to IS NULL OR valid_to >= T)`), and the current state of every entity is
+`valid_to IS NULL`, without a window function over every version. Each version also says which monitored
+day's extraction first staged it (`staged_day`): that day's checks read exactly those changes, whatever
+their timestamps say.
 """
 
 from __future__ import annotations
@@ -24,6 +32,12 @@ extraction_log = Table(
     Column("rows_new_versions", Integer, nullable=False),
     Column("rows_duplicates_collapsed", Integer, nullable=False),
     Column("extra_columns", Text),
+    # rows of the window whose parent is not staged yet: parked, not lost (rows_fetched counts them)
+    Column("rows_parked", Integer, nullable=False, server_default="0"),
+    # parked rows of earlier runs admitted now that their parent arrived, and those quarantined because it
+    # did not arrive within the allowed lateness
+    Column("rows_unparked", Integer, nullable=False, server_default="0"),
+    Column("rows_park_expired", Integer, nullable=False, server_default="0"),
     schema=MON,
 )
 
@@ -44,6 +58,12 @@ stg_sellers = Table(
     Column("display_name", Text),
     Column("joined_at", UTCDateTime),
     Column("first_run_id", String(64), nullable=False),
+    Column("valid_to", UTCDateTime),
+    # the monitored day whose extraction first staged this version: what the checks of that day read
+    Column("staged_day", DayType),
+    Index(None, "staged_day"),
+    Index(None, "valid_to"),
+    Index(None, "updated_at"),
     schema=MON,
 )
 
@@ -65,6 +85,12 @@ stg_offers = Table(
     Column("status", String(16), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("first_run_id", String(64), nullable=False),
+    Column("valid_to", UTCDateTime),
+    # the monitored day whose extraction first staged this version: what the checks of that day read
+    Column("staged_day", DayType),
+    Index(None, "staged_day"),
+    Index(None, "valid_to"),
+    Index(None, "updated_at"),
     schema=MON,
 )
 
@@ -81,7 +107,12 @@ stg_orders = Table(
     Column("ordered_at", UTCDateTime, nullable=False),
     Column("promised_at", UTCDateTime, nullable=False),
     Column("first_run_id", String(64), nullable=False),
+    Column("valid_to", UTCDateTime),
+    Column("staged_day", DayType),
     Index(None, "ordered_at"),
+    Index(None, "staged_day"),
+    Index(None, "valid_to"),
+    Index(None, "updated_at"),
     schema=MON,
 )
 
@@ -100,8 +131,13 @@ stg_deliveries = Table(
     Column("complaint", String(24)),
     Column("returned_qty", Float),
     Column("first_run_id", String(64), nullable=False),
+    Column("valid_to", UTCDateTime),
+    Column("staged_day", DayType),
     Index(None, "order_id"),
     Index(None, "delivered_at"),
+    Index(None, "staged_day"),
+    Index(None, "valid_to"),
+    Index(None, "updated_at"),
     schema=MON,
 )
 
@@ -111,6 +147,22 @@ STAGING_TABLES = {
     "orders": stg_orders,
     "deliveries": stg_deliveries,
 }
+
+# rows whose parent (the offer of an order, the order of a delivery, the seller of an offer) is not staged
+# yet: retried on every extraction, admitted when the parent arrives, quarantined after the allowed lateness
+parked = Table(
+    "parked",
+    metadata,
+    Column("entity", String(16), primary_key=True),
+    Column("source_id", String(64), primary_key=True),
+    Column("source_updated_at", String(40), primary_key=True),
+    Column("raw_payload", Text, nullable=False),
+    Column("missing_parent", Text, nullable=False),  # e.g. "offer_id=O123"
+    Column("first_parked_day", DayType, nullable=False),
+    Column("run_id", String(64), nullable=False),
+    Index(None, "first_parked_day"),
+    schema=MON,
+)
 
 quarantine = Table(
     "quarantine",

@@ -23,12 +23,17 @@ from pipelines.checks.price import daily_price_observations
 from pipelines.checks.quality import quality_defects
 from pipelines.checks.source_silence import source_silent
 from pipelines.errors import UserError
-from pipelines.findings.episodes import record_observations, refresh_findings, with_scorecards_and_severity
+from pipelines.findings.episodes import (
+    record_observations,
+    refresh_findings,
+    rejudge_overdue,
+    with_scorecards_and_severity,
+)
 from pipelines.monitored_day import MonitoredDay
 from pipelines.orchestration import tables as run_tables
 from pipelines.reference.routing import recipients_on, route_sellers, seller_provinces
 from pipelines.settings import Settings
-from pipelines.state.market import market_state
+from pipelines.state.market import first_judged_day, market_state
 from pipelines.store.engine import store_engine
 from pipelines.store.sql_files import read_frame, store_sql
 from pipelines.vocabulary import RULES
@@ -80,8 +85,9 @@ def check_reference_fresh(settings: Settings, day: date) -> date:
     return as_of
 
 
-def extract(settings: Settings, day: date, run_id: str, before: datetime | None = None) -> list[dict]:
-    """Extract, validate, quarantine and stage the source's changes for `day` (or on to `before`)."""
+def extract(settings: Settings, day: date, run_id: str, before: datetime | None = None,
+            last_day: date | None = None) -> list[dict]:
+    """Extract, validate, park, quarantine and stage the source's changes for `day` (or on to `before`)."""
     from pipelines.ingest.extraction import extract_day
     from pipelines.source.reader import open_source
 
@@ -90,6 +96,7 @@ def extract(settings: Settings, day: date, run_id: str, before: datetime | None 
         counts = extract_day(
             open_source(settings), store, day, run_id,
             future_tolerance=timedelta(minutes=settings.future_tolerance_minutes), before=before,
+            last_day=last_day, allowed_lateness_days=settings.allowed_lateness_days,
         )
         detail["entities"] = [asdict(c) for c in counts]
         unbalanced = [c.entity for c in counts if not c.balanced]
@@ -103,39 +110,60 @@ def _seller_routing(conn, day: date) -> pd.DataFrame:
     return route_sellers(recipients_on(conn, day), sellers)
 
 
+def checked_days(conn) -> set[date]:
+    """The days whose checks have run to completion."""
+    return {d if isinstance(d, date) else date.fromisoformat(str(d)[:10])
+            for d in read_frame(conn, "findings/select_checked_days")["day"]}
+
+
 def check(settings: Settings, day: date, run_id: str) -> dict[str, int]:
-    """Run every check on the marketplace as it stood at the end of `day`; store the observations."""
+    """Judge what the extraction of `day` changed, and the open items, as the marketplace stood at its end.
+
+    Events are judged for the Tehran day they happened (within the allowed lateness); the earlier days' overdue
+    orders that a late record touches are re-judged.
+    """
     store = store_engine(settings)
     monitored = MonitoredDay(day)
     with logged_step(store, run_id, day, "check") as detail:
         with store.begin() as conn:
-            state = market_state(conn, monitored, settings.state_lookback_days)
+            checked = checked_days(conn)
+            first_day = first_judged_day(checked, day, settings.allowed_lateness_days)
+            state = market_state(conn, monitored, grace=pd.Timedelta(hours=settings.late_grace_hours),
+                                 low_rating_max=settings.low_rating_max, lookback_days=settings.state_lookback_days,
+                                 first_day=first_day)
+            versions, orders = state.delivery_versions, state.orders
             parts = [
-                late_deliveries(state.deliveries, state.orders, state.offers, monitored, settings),
-                overdue_orders(state.deliveries, state.orders, state.offers, monitored, settings),
-                seller_cancellations(state.delivery_versions, state.orders, state.offers, monitored, settings),
-                quality_defects(state.delivery_versions, state.orders, state.offers, monitored, settings),
+                late_deliveries(versions, orders, monitored, settings, first_day),
+                overdue_orders(state.open_due, monitored, settings),
+                seller_cancellations(versions, orders, monitored, settings, first_day),
+                quality_defects(versions, orders, state.offers, monitored, settings, first_day),
                 daily_price_observations(conn, state, monitored, settings),
                 source_silent(conn, monitored, settings),
             ]
             parts = [p for p in parts if not p.empty]
             observations = pd.concat(parts, ignore_index=True) if parts else empty_observations()
-            observations = with_scorecards_and_severity(conn, state, observations, settings)
+            observations = with_scorecards_and_severity(conn, state, observations, settings, checked)
             # the sellers are already in hand: only their province is needed here, routing comes later
             provinces = seller_provinces(conn, state.sellers, day)
             observations = observations.merge(provinces, on="seller_id", how="left")
             record_observations(conn, day, observations)
+            detail["rejudged_overdue"] = rejudge_overdue(conn, state, checked, settings)
+            detail["orders_changed"] = len(state.fulfilment.after)
+            detail["delivery_versions_changed"] = int((versions["changed"].astype(int) == 1).sum())
         counts = observations.groupby("rule").size().to_dict() if not observations.empty else {}
         detail["observations"] = {rule: int(counts.get(rule, 0)) for rule in RULES}
+        if not observations.empty and "day" in observations.columns:
+            earlier = observations["day"].notna() & (observations["day"] != day)
+            detail["events_of_earlier_days"] = int(earlier.sum())
     return detail["observations"]
 
 
-def update_findings(settings: Settings, day: date, run_id: str) -> dict[str, int]:
+def update_findings(settings: Settings, day: date, run_id: str, backfill: bool = False) -> dict[str, int]:
     """Rebuild the finding episodes that `day` touches, with the routing used."""
     store = store_engine(settings)
     with logged_step(store, run_id, day, "findings") as detail:
         with store.begin() as conn:
-            counts = refresh_findings(conn, day, lambda d: _seller_routing(conn, d))
+            counts = refresh_findings(conn, day, lambda d: _seller_routing(conn, d), backfill=backfill)
         detail.update(asdict(counts))
     return asdict(counts)
 
@@ -183,12 +211,31 @@ def run_day(settings: Settings, day: date, run_id: str | None = None) -> dict:
     return summary
 
 
+def not_reproduced(settings: Settings, day: date) -> dict[str, str]:
+    """What a backfill cannot reproduce for `day` from a source that keeps only each row's latest version."""
+    store = store_engine(settings)
+    with store.connect() as conn:
+        later = read_frame(conn, "ingest/count_versions_after", as_of=MonitoredDay(day).end)
+    counts = {row.entity: int(row.versions) for row in later.itertuples()}
+    out = {}
+    if counts.get("offers"):
+        out["price_rules"] = (f"{counts['offers']} offers show only a version recorded after the day: "
+                              "their price on the day is unknown, so they are not judged for it")
+    if counts.get("deliveries"):
+        out["quality_defect"] = (f"{counts['deliveries']} deliveries show only a version recorded after the day: "
+                                 "a grade, rating, complaint or return carries no time of its own, so a defect "
+                                 "that showed on the day is dated when the source recorded it")
+        out["recording_time"] = "when each row reached the source is unknown: no finding is called a late discovery"
+    return out
+
+
 def run_range(settings: Settings, days: list[date]) -> list[dict]:
     """A backfill: stage what the source holds for every day and after, then monitor each day in order.
 
-    A source that has moved on holds only the latest version of each row. Extracting everything first
-    lets the as-of readers find, for each day, the rows that existed then by their own timestamps
-    (docs/backfill.md says what cannot be reproduced that way).
+    A source that has moved on holds only the latest version of each row. Extracting everything first, each
+    version staged for the day of its `updated_at` (within the range), lets each day's checks judge what the
+    source shows happened that day by the events' own timestamps (docs/backfill.md says what cannot be
+    reproduced that way: the summary of each day lists it).
     """
     days = sorted(days)
     run_ids = {day: new_run_id(day, "backfill") for day in days}
@@ -196,7 +243,12 @@ def run_range(settings: Settings, days: list[date]) -> list[dict]:
         check_reference_fresh(settings, day)
     # one window from the first day to now: a row's only version may be later than the day it belongs
     # to, and its parents (an offer re-priced since) must be staged with it, not quarantined as unknown
-    extract(settings, days[0], run_ids[days[0]], before=max(datetime.now(UTC), MonitoredDay(days[-1]).end))
+    extract(settings, days[0], run_ids[days[0]], before=max(datetime.now(UTC), MonitoredDay(days[-1]).end),
+            last_day=days[-1])
+    # a first pass judges every day; events recorded after their day are judged on a later day of the range,
+    # so a second pass grades each day again knowing them all (repeat offences count what each day saw)
+    for day in days:
+        check(settings, day, new_run_id(day, "backfill-first-pass"))
     summaries = []
     for day in days:
         run_id = run_ids[day]
@@ -204,7 +256,8 @@ def run_range(settings: Settings, days: list[date]) -> list[dict]:
             "day": day.isoformat(),
             "run_id": run_id,
             "check": check(settings, day, run_id),
-            "findings": update_findings(settings, day, run_id),
+            "findings": update_findings(settings, day, run_id, backfill=True),
+            "not_reproduced": not_reproduced(settings, day),
         }
         summary["reports"] = write_reports(settings, day, run_id)
         summaries.append(summary)

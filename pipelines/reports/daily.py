@@ -64,6 +64,8 @@ def build_reports(store: Engine, settings: Settings, day: date) -> list[Province
         findings = findings_of_day(conn, day)
         counts = _daily_counts(conn, day)
         resolved = read_frame(conn, "reports/select_resolved_counts", day=day)
+        late = read_frame(conn, "reports/select_late_findings_of_day", day=day)
+        withdrawn = read_frame(conn, "reports/select_withdrawn_counts", day=day)
         sellers = read_frame(conn, "state/select_sellers_as_of", as_of=monitored.end)
         offers = read_frame(conn, "state/select_offers_as_of", as_of=monitored.end)
         taxon_names = dict(conn.execute(select(ref_tables.taxon.c.code, ref_tables.taxon.c.name_fa)).all())
@@ -72,6 +74,14 @@ def build_reports(store: Engine, settings: Settings, day: date) -> list[Province
     resolved_by_province = (
         resolved.set_index("province_id")["resolved"] if not resolved.empty else pd.Series()
     )
+    withdrawn_by_province = (
+        withdrawn.set_index("province_id")["withdrawn"] if not withdrawn.empty else pd.Series()
+    )
+    if not late.empty:
+        late["episode_start_day"] = late["episode_start_day"].map(_as_date)
+        late["discovered_day"] = late["discovered_day"].map(_as_date)
+        late["status"] = "new"
+        late = late.sort_values(["episode_start_day", "finding_id"]).reset_index(drop=True)
     primary = recipients.primary.set_index("province_id")
     generated_at = datetime.now(UTC)
     reports = []
@@ -86,26 +96,31 @@ def build_reports(store: Engine, settings: Settings, day: date) -> list[Province
         prev: dict[str, float] = {k: float(before[before["check"] == k]["observed"].sum()) / 7.0 for k in MARKET_CHECKS}
         who = primary.loc[pid] if pid in primary.index else None
         escalated = who is None or bool(who["escalated"])
-        items = [
-            ReportFinding(
-                finding_id=f.finding_id,
-                rule=f.rule,
-                check=f.check_name,
-                severity=f.severity,
-                status=f.status,
-                episode_start_day=f.episode_start_day,
-                seller_id=f.seller_id,
-                seller_name=str(seller_names.get(f.seller_id, f.seller_id)),
-                offer_id=f.offer_id,
-                offer_title=(str(offer_titles.get(f.offer_id)) if f.offer_id in offer_titles.index else None),
-                entity_type=f.entity_type,
-                entity_id=f.entity_id,
-                impact_rial=int(f.impact_rial),
-                evidence=_with_category_name(json.loads(f.evidence), taxon_names),
-                dashboard_url=f"{settings.dashboard_base_url}/?finding={f.finding_id}",
-            )
-            for f in mine.itertuples(index=False)
-        ]
+        def report_findings(frame: pd.DataFrame) -> list[ReportFinding]:
+            return [
+                ReportFinding(
+                    finding_id=f.finding_id,
+                    rule=f.rule,
+                    check=f.check_name,
+                    severity=f.severity,
+                    status=f.status,
+                    episode_start_day=f.episode_start_day,
+                    seller_id=f.seller_id,
+                    seller_name=str(seller_names.get(f.seller_id, f.seller_id)),
+                    offer_id=f.offer_id,
+                    offer_title=(str(offer_titles.get(f.offer_id)) if f.offer_id in offer_titles.index else None),
+                    entity_type=f.entity_type,
+                    entity_id=f.entity_id,
+                    impact_rial=int(f.impact_rial),
+                    evidence=_with_category_name(json.loads(f.evidence), taxon_names),
+                    dashboard_url=f"{settings.dashboard_base_url}/?finding={f.finding_id}",
+                    discovered_day=getattr(f, "discovered_day", None),
+                )
+                for f in frame.itertuples(index=False)
+            ]
+
+        items = report_findings(mine)
+        late_mine = late[late["province_id"] == pid] if not late.empty else late
         reports.append(
             ProvinceReport(
                 province_id=pid,
@@ -121,6 +136,8 @@ def build_reports(store: Engine, settings: Settings, day: date) -> list[Province
                 findings=items,
                 attention_budget=settings.attention_budget_findings,
                 generated_at=generated_at,
+                late_findings=report_findings(late_mine),
+                withdrawn_count=int(withdrawn_by_province.get(pid, 0)),
             )
         )
     return reports

@@ -75,6 +75,7 @@ class ReportFinding:
     impact_rial: int
     evidence: Mapping[str, Any]
     dashboard_url: str
+    discovered_day: date | None = None  # the day Rasad first saw it (later than episode_start_day: recorded late)
 
 
 @dataclass(frozen=True)
@@ -94,3 +95,8 @@ class ProvinceReport:
     findings: Sequence[ReportFinding]  # ALL findings of the day, already ranked by impact
     attention_budget: int  # the report leads with at most this many
     generated_at: datetime
+    # events of earlier days first seen today, because the source recorded them late: shown in a section of
+    # their own, never as today's events
+    late_findings: Sequence[ReportFinding] = ()
+    # findings taken back today because records that arrived later no longer support them
+    withdrawn_count: int = 0

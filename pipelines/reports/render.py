@@ -359,6 +359,16 @@ def _finding_view(rank: int, f: ReportFinding, day: date) -> _FindingView:
     )
 
 
+def _late_view(f: ReportFinding, day: date) -> dict[str, Any]:
+    """A finding of an earlier day first seen today: what happened when, and how late it was recorded."""
+    seen = f.discovered_day or day
+    return {
+        "view": _finding_view(0, f, day),
+        "event_day": jalali_date(f.episode_start_day),
+        "recorded": t("report.late.recorded_after", days=format_number((seen - f.episode_start_day).days)),
+    }
+
+
 def _summary_rows(report: ProvinceReport) -> tuple[list[dict[str, str]], dict[str, str]]:
     checks = list(CHECKS) + [c for c in (*report.counts_today, *report.counts_prev_7d_avg) if c not in CHECKS]
     checks = list(dict.fromkeys(checks))
@@ -439,6 +449,8 @@ def render_province_report(
         "top": top,
         "rest": rest,
         "more": format_number(more) if more > 0 else None,
+        "late": [_late_view(f, report.day) for f in report.late_findings],
+        "withdrawn": format_number(report.withdrawn_count) if report.withdrawn_count else None,
         "generated_at": t(
             "calendar.date_time", date=jalali_date(generated.date()), time=generated.strftime("%H:%M")
         ),

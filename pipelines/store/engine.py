@@ -10,6 +10,7 @@ The source is reached through its own engine; on SQLite its file is attached rea
 from __future__ import annotations
 
 import sqlite3
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, make_url
@@ -84,6 +85,24 @@ def source_engine(settings: Settings) -> Engine:
     if url.startswith(("postgresql", "postgres://")):
         return create_engine(with_driver(url), pool_pre_ping=True)
     raise StoreConfigError(f"unsupported source URL {url!r}: use sqlite:///PATH or postgresql://...")
+
+
+@contextmanager
+def id_scratch(conn, ids, name: str = "scratch_ids"):
+    """A temporary one-column table holding `ids` (distinct), to join or filter by in SQL, dropped after."""
+    import pandas as pd
+    from sqlalchemy import Column, MetaData, String, Table
+
+    table = Table(name, MetaData(), Column("id", String(64), primary_key=True), prefixes=["TEMPORARY"])
+    table.create(conn)
+    try:
+        values = pd.unique(pd.Series(ids).dropna().astype(str))
+        rows = [{"id": v} for v in values]
+        for start in range(0, len(rows), 50_000):
+            conn.execute(table.insert(), rows[start : start + 50_000])
+        yield table
+    finally:
+        table.drop(conn)
 
 
 def insert_frame(conn, table, frame, *, ignore_conflicts: bool = False, chunk_rows: int = 50_000) -> None:

@@ -14,11 +14,12 @@ from pipelines.mail import tables as mail_tables
 from pipelines.orchestration import tables as orchestration_tables
 from pipelines.reference import tables as reference_tables
 from pipelines.reports import tables as reports_tables
+from pipelines.state import tables as state_tables
 from pipelines.store.base import metadata
 
 TABLE_MODULES = (
     reference_tables, orchestration_tables, ingest_tables, findings_tables, reports_tables, checks_tables,
-    mail_tables, dashboard_tables,
+    mail_tables, dashboard_tables, state_tables,
 )
 
 __all__ = ["TABLE_MODULES", "metadata"]

@@ -55,7 +55,11 @@ def store_sql(name: str, dialect_name: str) -> TextClause:
 
 TIMESTAMP_COLUMNS = {
     "updated_at", "joined_at", "created_at", "ordered_at", "promised_at", "shipped_at", "delivered_at",
+    "valid_to", "due_at", "first_delivered_at", "completed_at", "closed_at", "seller_cancelled_at", "defect_at",
+    "recorded_at",
 }
+# day columns of the store's own tables: dates on both stores (SQLite hands them back as text)
+DAY_COLUMNS = {"due_day", "staged_day", "judged_on", "first_parked_day"}
 
 
 def read_frame(conn: Connection, name: str, **params) -> pd.DataFrame:
@@ -64,4 +68,6 @@ def read_frame(conn: Connection, name: str, **params) -> pd.DataFrame:
     for column in frame.columns:
         if column in TIMESTAMP_COLUMNS:
             frame[column] = parse_utc_column(frame[column])
+        elif column in DAY_COLUMNS:
+            frame[column] = pd.to_datetime(frame[column]).dt.date.astype(object).where(frame[column].notna(), None)
     return frame

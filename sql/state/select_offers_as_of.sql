@@ -1,18 +1,15 @@
--- Offers as they stood at :as_of: the latest staged version before it, or, for an offer created before
--- :as_of but first staged later (a backfill), its earliest staged version (its price then is not known:
--- see docs/backfill.md).
-SELECT offer_id, seller_id, title, category_code, unit, unit_price_rial, nesieh_months,
-       nesieh_unit_price_rial, promised_quality, promised_lead_days, stock_qty, status,
-       created_at, updated_at
-FROM (
-    SELECT f.*,
-           ROW_NUMBER() OVER (
-               PARTITION BY f.offer_id
-               ORDER BY CASE WHEN f.updated_at < :as_of THEN 0 ELSE 1 END,
-                        CASE WHEN f.updated_at < :as_of THEN f.updated_at END DESC,
-                        f.updated_at ASC
-           ) AS version_rank
-    FROM monitoring.stg_offers f
-    WHERE f.updated_at < :as_of OR f.created_at < :as_of
-) latest
-WHERE version_rank = 1
+-- Offers as they stood at :as_of: the version whose interval holds :as_of; or, for an offer created before
+-- :as_of but first staged later (a backfill over a source that has moved on), its earliest staged version
+-- (who sells it is known; its price then is not: the price rules read select_offers_priced_as_of instead).
+SELECT f.offer_id, f.seller_id, f.title, f.category_code, f.unit, f.unit_price_rial, f.nesieh_months,
+       f.nesieh_unit_price_rial, f.promised_quality, f.promised_lead_days, f.stock_qty, f.status,
+       f.created_at, f.updated_at
+FROM monitoring.stg_offers f
+WHERE f.updated_at < :as_of AND (f.valid_to IS NULL OR f.valid_to >= :as_of)
+UNION ALL
+SELECT f.offer_id, f.seller_id, f.title, f.category_code, f.unit, f.unit_price_rial, f.nesieh_months,
+       f.nesieh_unit_price_rial, f.promised_quality, f.promised_lead_days, f.stock_qty, f.status,
+       f.created_at, f.updated_at
+FROM monitoring.stg_offers f
+WHERE f.updated_at >= :as_of AND f.created_at < :as_of
+  AND NOT EXISTS (SELECT 1 FROM monitoring.stg_offers e WHERE e.offer_id = f.offer_id AND e.updated_at < f.updated_at)

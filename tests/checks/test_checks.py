@@ -11,10 +11,12 @@ from pipelines.checks.price import peer_band
 from pipelines.checks.quality import quality_defects
 from pipelines.monitored_day import MonitoredDay
 from pipelines.settings import Settings
+from pipelines.state.fulfilment import compute_fulfilment, delivered_by
 
 pytestmark = pytest.mark.unit
 DAY = MonitoredDay(date(2026, 11, 24))  # window [2026-11-23 20:30Z, 2026-11-24 20:30Z)
 S = Settings(late_grace_hours=6)
+GRACE = pd.Timedelta(hours=6)
 
 
 def ts(text: str) -> pd.Timestamp:
@@ -44,6 +46,28 @@ def deliveries(*rows):
     return frame
 
 
+def fulfilment(o: pd.DataFrame, d: pd.DataFrame) -> pd.DataFrame:
+    """The kept fulfilment of these orders, from every version of their deliveries."""
+    orders_in = o.assign(buyer_member_id="m1", updated_at=o["ordered_at"])
+    versions = d.sort_values("updated_at", kind="stable")
+    versions = versions.assign(valid_to=versions.groupby("delivery_id")["updated_at"].shift(-1))
+    return compute_fulfilment(orders_in, OFFERS, versions, GRACE, S.low_rating_max)
+
+
+def changes(o: pd.DataFrame, d: pd.DataFrame, day: MonitoredDay = DAY) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """What a day's checks read: the versions (those recorded on the day marked changed), and the orders."""
+    versions = d.assign(changed=((d["updated_at"] >= day.start) & (d["updated_at"] < day.end)).astype(int))
+    return versions, fulfilment(o, d)
+
+
+def open_due(o: pd.DataFrame, d: pd.DataFrame, day: MonitoredDay = DAY) -> pd.DataFrame:
+    """The orders open and past promise plus grace at the end of the day, as the state reads them."""
+    f = fulfilment(o, d)
+    f = f[(f["due_at"] < day.end) & (f["closed_at"].isna() | (f["closed_at"] >= day.end))].copy()
+    f["delivered_qty"] = f["order_id"].map(delivered_by(d, f["order_id"], day.end)).fillna(0.0)
+    return f
+
+
 def test_late_only_beyond_grace_and_only_when_delivered_on_the_day():
     o = orders(("o1", "f1", 2, 100_000, "2026-11-20T08:00Z", "2026-11-23T08:00Z"),
                ("o2", "f1", 1, 100_000, "2026-11-20T08:00Z", "2026-11-23T20:00Z"),
@@ -53,7 +77,7 @@ def test_late_only_beyond_grace_and_only_when_delivered_on_the_day():
         ("d2", "o2", "delivered", "2026-11-24T01:59Z", 1, None, None, None, None, "2026-11-24T01:59Z"),  # 5h59: grace
         ("d3", "o3", "delivered", "2026-11-23T20:29Z", 1, None, None, None, None, "2026-11-23T20:29Z"),  # day before
     )
-    out = late_deliveries(d, o, OFFERS, DAY, S)
+    out = late_deliveries(*changes(o, d), DAY, S)
     assert list(out["entity_id"]) == ["d1"]
     assert out.iloc[0]["evidence"]["hours_late"] == 13.0
     assert out.iloc[0]["impact_rial"] == 200_000
@@ -70,7 +94,7 @@ def test_overdue_counts_partial_deliveries_by_quantity_and_ignores_cancelled():
         ("d3", "o2", "delivered", "2026-11-21T08:00Z", 10, None, None, None, None, "2026-11-21T08:00Z"),
         ("d4", "o3", "cancelled_by_buyer", None, None, None, None, None, None, "2026-11-19T08:00Z"),
     )
-    out = overdue_orders(d, o, OFFERS, DAY, S)
+    out = overdue_orders(open_due(o, d), DAY, S)
     assert list(out["entity_id"]) == ["o1"]
     assert out.iloc[0]["evidence"]["delivered_qty"] == 4
     assert out.iloc[0]["impact_rial"] == 600_000
@@ -82,11 +106,11 @@ def test_quality_defect_fires_once_on_the_day_the_late_rating_arrives():
         ("d1", "o1", "delivered", "2026-11-21T08:00Z", 1, "A", None, None, None, "2026-11-21T08:00Z"),
         ("d1", "o1", "delivered", "2026-11-21T08:00Z", 1, "A", 1, None, None, "2026-11-24T09:00Z"),
     )
-    out = quality_defects(versions, o, OFFERS, DAY, S)
+    out = quality_defects(*changes(o, versions), OFFERS, DAY, S)
     assert list(out["entity_id"]) == ["d1"]
     assert out.iloc[0]["evidence"]["signals"] == ["low_rating"]
     # the next day the condition still holds but nothing turned: no new observation
-    assert quality_defects(versions, o, OFFERS, DAY.shifted(1), S).empty
+    assert quality_defects(*changes(o, versions, DAY.shifted(1)), OFFERS, DAY.shifted(1), S).empty
 
 
 def test_quality_signals_grade_below_promise_and_complaint_kinds():
@@ -98,7 +122,7 @@ def test_quality_signals_grade_below_promise_and_complaint_kinds():
         ("d2", "o2", "delivered", "2026-11-24T08:00Z", 1, "A", 4, "late", None, "2026-11-24T08:00Z"),
         ("d3", "o3", "delivered", "2026-11-24T08:00Z", 1, "A", 3, "damaged", None, "2026-11-24T08:00Z"),
     )
-    out = quality_defects(versions, o, OFFERS, DAY, S).set_index("entity_id")
+    out = quality_defects(*changes(o, versions), OFFERS, DAY, S).set_index("entity_id")
     assert sorted(out.index) == ["d1", "d3"]
     assert out.loc["d1", "evidence"]["signals"] == ["grade_below_promised"]
     assert out.loc["d3", "evidence"]["signals"] == ["complaint"]
@@ -110,7 +134,7 @@ def test_seller_cancellation_is_its_own_finding():
         ("d1", "o1", "pending", None, None, None, None, None, None, "2026-11-18T08:00Z"),
         ("d1", "o1", "cancelled_by_seller", None, None, None, None, None, None, "2026-11-24T10:00Z"),
     )
-    out = seller_cancellations(versions, o, OFFERS, DAY, S)
+    out = seller_cancellations(*changes(o, versions), DAY, S)
     assert list(out["entity_id"]) == ["d1"] and out.iloc[0]["impact_rial"] == 300_000
 
 

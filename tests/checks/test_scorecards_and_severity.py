@@ -5,12 +5,12 @@ from datetime import date, timedelta
 import pandas as pd
 import pytest
 
-from pipelines.checks.on_time import order_completions, overdue_orders
+from pipelines.checks.on_time import overdue_orders
 from pipelines.checks.scorecards import wilson_lower_bound, window_scorecards
 from pipelines.checks.severity import grade_severity
 from pipelines.monitored_day import MonitoredDay
 from pipelines.settings import Settings
-from tests.checks.test_checks import OFFERS, deliveries, orders
+from tests.checks.test_checks import deliveries, fulfilment, open_due, orders
 
 pytestmark = pytest.mark.unit
 DAY = MonitoredDay(date(2026, 11, 24))
@@ -32,10 +32,12 @@ def test_the_delivery_that_completes_the_quantity_decides_whether_the_order_is_l
         # o3: only 9 of 10 arrived: not complete
         ("c1", "o3", "delivered", "2026-11-21T08:00Z", 9, None, None, None, None, "2026-11-21T08:00Z"),
     )
-    done = order_completions(d, o, DAY.end, GRACE).set_index("order_id")
-    assert sorted(done.index) == ["o1", "o2"]
-    assert done.loc["o1", "completing_delivery_id"] == "a2" and bool(done.loc["o1", "late"])
-    assert done.loc["o2", "completing_delivery_id"] == "b1" and not bool(done.loc["o2", "late"])
+    done = fulfilment(o, d).set_index("order_id")
+    assert sorted(done.index[done["completed_at"].notna()]) == ["o1", "o2"]
+    assert done.loc["o1", "completing_delivery_id"] == "a2" and done.loc["o1", "completed_late"] == 1
+    assert done.loc["o2", "completing_delivery_id"] == "b1" and done.loc["o2", "completed_late"] == 0
+    # o3 is still open: 9 of 10 delivered, nothing left in flight
+    assert pd.isna(done.loc["o3", "completed_at"]) and done.loc["o3", "delivered_qty"] == 9
 
 
 def test_an_order_whose_remainder_was_cancelled_is_closed_but_an_open_remainder_is_overdue():
@@ -47,7 +49,7 @@ def test_an_order_whose_remainder_was_cancelled_is_closed_but_an_open_remainder_
         ("b1", "o2", "cancelled_by_seller", None, None, None, None, None, None, "2026-11-21T09:00Z"),
         ("b2", "o2", "shipped", None, None, None, None, None, None, "2026-11-21T09:00Z"),
     )
-    out = overdue_orders(d, o, OFFERS, DAY, S)
+    out = overdue_orders(open_due(o, d), DAY, S)
     assert list(out["entity_id"]) == ["o2"]
 
 

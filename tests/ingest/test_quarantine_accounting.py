@@ -45,5 +45,6 @@ def test_bad_rows_are_quarantined_with_reasons_and_counted(settings_for):
     assert "status" in quarantined["bad-status"].failed_expectations
     for row in log:
         assert row["rows_read_at_source"] == row["rows_fetched"]
-        assert row["rows_fetched"] == row["rows_staged"] + row["rows_quarantined"] + row["rows_duplicates_collapsed"]
+        assert row["rows_fetched"] == (row["rows_staged"] + row["rows_parked"] + row["rows_quarantined"]
+                                      + row["rows_duplicates_collapsed"])
     assert sum(r["rows_quarantined"] for r in log) >= 3

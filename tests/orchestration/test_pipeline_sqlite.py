@@ -62,12 +62,13 @@ def test_each_report_lists_exactly_its_provinces_findings(week):
             assert to_persian_digits(finding_short_code(finding.finding_id)) in html
 
 
-def test_rows_read_equal_rows_staged_plus_quarantined(week):
+def test_rows_read_equal_rows_staged_plus_parked_plus_quarantined(week):
     log = table_snapshot(week, ingest_tables.extraction_log)
     assert len(log) == 4 * len(DAYS)
     assert (log["rows_read_at_source"] == log["rows_fetched"]).all()
     assert (log["rows_fetched"]
-            == log["rows_staged"] + log["rows_quarantined"] + log["rows_duplicates_collapsed"]).all()
+            == log["rows_staged"] + log["rows_parked"] + log["rows_quarantined"]
+            + log["rows_duplicates_collapsed"]).all()
 
 
 def test_rerunning_a_day_gives_identical_state(week):

@@ -68,5 +68,6 @@ def test_pipeline_on_postgres_reads_the_source_through_a_select_only_role(pg_dat
     log = table_snapshot(reader, ingest_tables.extraction_log)
     assert len(log) == 8 and (log["rows_read_at_source"] == log["rows_fetched"]).all()
     assert (log["rows_fetched"]
-            == log["rows_staged"] + log["rows_quarantined"] + log["rows_duplicates_collapsed"]).all()
+            == log["rows_staged"] + log["rows_parked"] + log["rows_quarantined"]
+            + log["rows_duplicates_collapsed"]).all()
     assert len(findings_snapshot(reader)) > 0

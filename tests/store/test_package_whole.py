@@ -32,7 +32,7 @@ def test_a_wheel_without_the_checkout_runs_a_day(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     for shipped in SHIPPED_DIRS:
         assert any(n.startswith(f"pipelines/_shipped/{shipped}/") for n in names), f"{shipped}/ not in the wheel"
-    assert "pipelines/_shipped/sql/state/select_orders_as_of.sql" in names
+    assert "pipelines/_shipped/sql/state/select_offers_as_of.sql" in names
     assert "pipelines/_shipped/dags/ombazar_quality_daily.py" in names
     assert "pipelines/reference/data/iran_divisions/ostan.csv" in names
 
