@@ -8,7 +8,7 @@ come from the contract's fixed list, and every value is a bound parameter.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
 import pandas as pd
@@ -79,6 +79,9 @@ class SqlSource:
     def read_changed(self, entity: str, since: datetime | None, before: datetime) -> SourceBatch:
         """Rows changed in [since, before), and the source's own count of them."""
         params = {"since": _bound(since, self.dialect), "before": _bound(before, self.dialect)}
+        if self.dialect == "sqlite":
+            params["since_text"] = "" if since is None else (since.astimezone(UTC) - timedelta(days=1)).date().isoformat()
+            params["before_text"] = (before.astimezone(UTC) + timedelta(days=2)).date().isoformat()
         try:
             with self.engine.connect() as conn:
                 counted = conn.execute(text(_sql("count_changed", entity, self.dialect)), params).scalar_one()

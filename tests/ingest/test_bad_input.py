@@ -224,3 +224,37 @@ def test_sqlite_source_file_is_read_only(tmp_path):
         conn.exec_driver_sql("DELETE FROM ombazar.sellers")
     assert sqlite3.connect(sqlite_path(settings.resolved_source_url)).execute(
         "SELECT COUNT(*) FROM sellers").fetchone()[0] > 0
+
+
+def test_an_orphan_waits_parked_until_its_parent_arrives_and_is_quarantined_only_past_the_lateness(world):
+    settings, _write, template, insert = world
+    order = {**template("orders"), "updated_at": AT}
+    insert("orders", [{**order, "order_id": "OR-WAITS", "offer_id": "OF-LATE"},
+                      {**order, "order_id": "OR-ORPHAN", "offer_id": "OF-NEVER"}])
+    _extract(settings, DAY, "run-day")
+    log = _log(settings, "run-day")
+    _assert_every_row_accounted(log)
+    assert log.loc["orders", "rows_parked"] == 2
+    parked = table_snapshot(settings, ingest_tables.parked)
+    assert sorted(parked["source_id"]) == ["OR-ORPHAN", "OR-WAITS"]
+    assert not {"OR-ORPHAN", "OR-WAITS"} & set(table_snapshot(settings, ingest_tables.quarantine)["source_id"])
+
+    # the offer arrives the next day: its order is admitted, the other still waits
+    offer_at = (MonitoredDay(NEXT).start + timedelta(hours=3)).isoformat()
+    insert("offers", [{**template("offers"), "offer_id": "OF-LATE", "updated_at": offer_at}])
+    _extract(settings, NEXT, "run-next")
+    log = _log(settings, "run-next")
+    _assert_every_row_accounted(log)
+    assert log.loc["orders", "rows_unparked"] == 1
+    staged = table_snapshot(settings, ingest_tables.stg_orders)
+    assert staged.loc[staged["order_id"] == "OR-WAITS", "offer_id"].tolist() == ["OF-LATE"]
+    assert table_snapshot(settings, ingest_tables.parked)["source_id"].tolist() == ["OR-ORPHAN"]
+
+    # past the allowed lateness the orphan is quarantined, with that reason; nothing is lost on the way
+    later = NEXT + timedelta(days=settings.allowed_lateness_days + 1)
+    _extract(settings, later, "run-later")
+    assert _log(settings, "run-later").loc["orders", "rows_park_expired"] == 1
+    assert table_snapshot(settings, ingest_tables.parked).empty
+    quarantine = table_snapshot(settings, ingest_tables.quarantine).set_index("source_id")
+    assert "parked_beyond_allowed_lateness" in quarantine.loc["OR-ORPHAN", "failed_expectations"]
+    assert "did not arrive within 14 days" in quarantine.loc["OR-ORPHAN", "reason"]
