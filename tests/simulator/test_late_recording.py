@@ -11,7 +11,9 @@ import json
 import pandas as pd
 import pytest
 
+from pipelines.cli import build_parser
 from pipelines.simulator import SimScale, build_world
+from pipelines.simulator.cli import scale_of
 
 pytestmark = pytest.mark.unit
 
@@ -208,3 +210,12 @@ def test_overdue_in_truth_is_what_happened_not_what_was_recorded(prompt, late):
 def test_shares_are_checked():
     with pytest.raises(ValueError, match="share"):
         build_world(seed=1, days=1, end_day=END_DAY, scale=SimScale(1, 1, 10, 20, late_recording_share=1.5))
+
+
+def test_the_cli_sets_the_shares():
+    args = build_parser().parse_args(
+        ["simulate", "--late-recording-share", "0.1", "--late-recorder-sellers", "0.05"])
+    assert scale_of(args) == SimScale(late_recording_share=0.1, late_recorder_seller_share=0.05)
+    assert scale_of(build_parser().parse_args(["simulate"])) == SimScale()
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["simulate", "--late-recording-share", "2"])
