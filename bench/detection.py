@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/detection.py --seed 101
     .venv/bin/python bench/detection.py --seed 101 --seed 202 --seed 303 --days 21
+    .venv/bin/python bench/detection.py --seed 101 --late-recording-share 0.1 --late-recorder-sellers 0.05
 
 For each seed: build a simulated world once, then monitor its last `--days` Tehran days one by one, the
 way production does (the source as it stood at the end of each day, extraction, checks, findings). The
@@ -16,12 +17,28 @@ Matching:
 - scorecards: sellers with a scorecard episode of the rule against sellers the simulator made chronic
   (chronic_late_seller, chronic_defect_seller, chronic_cancel_seller) before the last week monitored;
 - price_peer_band: offers with an episode against offers whose abnormal price was in force (issue 6 owns
-  the price model; this is its baseline).
+  the price model; this is its baseline);
+- record_latency: sellers with an episode of the rule (a rule still to come; none found is expected now)
+  against the sellers the simulator made late recorders (`late_recorder_seller`).
+
+Late recording (`--late-recording-share`, `--late-recorder-sellers`; see pipelines/simulator/recording.py):
+some deliveries reach the source hours or days after they happen. For late_delivery, overdue_order,
+seller_cancellation and quality_defect a second table splits the score into `prompt` and `late`:
+- a truth row is `late` when its detail's `recorded_late_hours` > 0 (the event it is about reached the
+  source late; for an order, one of its deliveries did);
+- a finding goes to the bucket of the truth row of its rule's kind on the same entity, whatever its day
+  (so a true positive sits with its truth, and a finding on the wrong day with it too); a finding on an
+  entity without such a truth row (a false positive) is `late` when the entity was recorded late at all:
+  the delivery has a `late_recording` truth row, or, for an order, one of its deliveries has (an order
+  delivered on time but recorded after its deadline looks overdue); else `prompt`.
+The truth is the one recorded by the end of the last monitored day, the lateness of entities is read from
+all of it (a delivery still unrecorded then has made its false positive already).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import tempfile
@@ -54,6 +71,8 @@ EVENT_RULES = {"late_delivery": "late_delivery", "seller_cancellation": "seller_
                "quality_defect": "quality_defect"}
 SCORECARD_RULES = {"scorecard_on_time": "chronic_late_seller", "scorecard_quality": "chronic_defect_seller",
                    "scorecard_seller_cancel": "chronic_cancel_seller"}
+SPLIT_RULES = {**EVENT_RULES, "overdue_order": "overdue_order"}
+BUCKETS = ("prompt", "late")
 
 
 def _score(found: set, expected: set) -> dict:
@@ -66,8 +85,9 @@ def _score(found: set, expected: set) -> dict:
 
 
 def monitor(seed: int, days: int, history_days: int, scale: SimScale, var_dir: Path
-            ) -> tuple[pd.DataFrame, pd.DataFrame, list[date], float]:
-    """Monitor the last `days` days of a fresh world; return findings, truth, the days, seconds per day."""
+            ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, list[date], float]:
+    """Monitor the last `days` days of a fresh world; return findings, the truth recorded by the last day,
+    all the truth, the days, seconds per day."""
     settings = Settings(var_dir=var_dir)
     world = build_world(seed=seed, days=history_days, end_day=END_DAY, scale=scale)
     monitored = [END_DAY - timedelta(days=n) for n in range(days, 0, -1)]
@@ -89,7 +109,7 @@ def monitor(seed: int, days: int, history_days: int, scale: SimScale, var_dir: P
     for column in ("episode_start_day", "last_observed_day"):
         findings[column] = findings[column].map(lambda v: date.fromisoformat(str(v)[:10]))
     truth = world.truth(up_to=MonitoredDay(monitored[-1]).end)
-    return findings, truth, monitored, per_day
+    return findings, truth, world.truth(), monitored, per_day
 
 
 def score(findings: pd.DataFrame, truth: pd.DataFrame, monitored: list[date]) -> dict[str, dict]:
@@ -122,7 +142,46 @@ def score(findings: pd.DataFrame, truth: pd.DataFrame, monitored: list[date]) ->
     in_force = (price["day"] <= last) & (corrected_day.isna() | (corrected_day > first))
     f = findings[(findings["rule"] == "price_peer_band") & (findings["last_observed_day"] >= first)]
     out["price_peer_band"] = _score(set(f["entity_id"]), set(price[in_force]["entity_id"]))
+    late_recorders = truth[truth["kind"] == "late_recorder_seller"]
+    out["record_latency"] = _score(set(findings[findings["rule"] == "record_latency"]["entity_id"]),
+                                   set(late_recorders[late_recorders["day"] <= last]["entity_id"]))
     return out
+
+
+def _recorded_late(detail: str) -> bool:
+    return (json.loads(detail).get("recorded_late_hours") or 0) > 0
+
+
+def score_by_recording(findings: pd.DataFrame, truth: pd.DataFrame, all_truth: pd.DataFrame,
+                       monitored: list[date]) -> dict[str, dict[str, dict]]:
+    """Per rule of SPLIT_RULES, the score of promptly and of late-recorded events (module docstring)."""
+    first, last = monitored[1], monitored[-1]
+    recordings = all_truth[all_truth["kind"] == "late_recording"]
+    late_deliveries = set(recordings["entity_id"])
+    late_orders = {json.loads(d)["order_id"] for d in recordings["detail"]}
+    f_in = findings["episode_start_day"].between(first, last)
+    out: dict[str, dict[str, dict]] = {}
+    for rule, kind in SPLIT_RULES.items():
+        labels = all_truth[all_truth["kind"] == kind]
+        late_by_entity = dict(zip(labels["entity_id"], labels["detail"].map(_recorded_late), strict=True))
+        recorded_late = late_orders if kind == "overdue_order" else late_deliveries
+        t = truth[(truth["kind"] == kind) & truth["day"].between(first, last)]
+        t_late = t["detail"].map(_recorded_late).to_numpy(dtype=bool)
+        f = findings[(findings["rule"] == rule) & f_in]
+        f_late = f["entity_id"].map(lambda e, m=late_by_entity, r=recorded_late: m.get(e, e in r))
+        f_late = f_late.to_numpy(dtype=bool)
+        out[rule] = {}
+        for bucket, in_t, in_f in (("prompt", ~t_late, ~f_late), ("late", t_late, f_late)):
+            out[rule][bucket] = _score(
+                set(zip(f["entity_id"][in_f], f["episode_start_day"][in_f], strict=True)),
+                set(zip(t["entity_id"][in_t], t["day"][in_t], strict=True)),
+            )
+    return out
+
+
+def _print_row(name: str, s: dict) -> None:
+    print(f"  {name:<30}{s['found']:>7}{s['expected']:>7}{s['tp']:>7}"
+          f"{s['precision']:>11.3f}{s['recall']:>8.3f}{s['f1']:>7.3f}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -132,26 +191,41 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--days", type=int, default=21, help="Tehran days monitored (the first is warm-up)")
     parser.add_argument("--history-days", type=int, default=45, help="days of marketplace history")
     parser.add_argument("--scale", choices=sorted(SCALES), default="small")
+    parser.add_argument("--late-recording-share", type=float, default=0.0,
+                        help="share of deliveries recorded 1-72 h after they happen (default 0)")
+    parser.add_argument("--late-recorder-sellers", type=float, default=0.0,
+                        help="share of sellers whose every delivery is recorded 48-96 h late (default 0)")
     args = parser.parse_args(argv)
+    scale = dataclasses.replace(SCALES[args.scale], late_recording_share=args.late_recording_share,
+                                late_recorder_seller_share=args.late_recorder_sellers)
+    header = f"  {'rule':<30}{'found':>7}{'truth':>7}{'tp':>7}{'precision':>11}{'recall':>8}{'F1':>7}"
     worst: dict[str, dict] = {}
     for seed in args.seed:
         with tempfile.TemporaryDirectory(prefix="rasad-bench-") as tmp:
-            findings, truth, monitored, per_day = monitor(seed, args.days, args.history_days,
-                                                          SCALES[args.scale], Path(tmp))
+            findings, truth, all_truth, monitored, per_day = monitor(seed, args.days, args.history_days,
+                                                                     scale, Path(tmp))
         scores = score(findings, truth, monitored)
+        split = score_by_recording(findings, truth, all_truth, monitored)
         print(f"seed {seed}: {args.scale} world, days {monitored[1]}..{monitored[-1]} scored "
-              f"({per_day:.1f} s per monitored day)")
-        print(f"  {'rule':<24}{'found':>7}{'truth':>7}{'tp':>7}{'precision':>11}{'recall':>8}{'F1':>7}")
+              f"({per_day:.1f} s per monitored day; late recording: {args.late_recording_share} of deliveries, "
+              f"{args.late_recorder_sellers} of sellers)")
+        print(header)
         for rule, s in scores.items():
-            print(f"  {rule:<24}{s['found']:>7}{s['expected']:>7}{s['tp']:>7}"
-                  f"{s['precision']:>11.3f}{s['recall']:>8.3f}{s['f1']:>7.3f}")
+            _print_row(rule, s)
+        print("  by recording: events that reached the source promptly, and late")
+        print(header)
+        for rule, buckets in split.items():
+            for bucket in BUCKETS:
+                _print_row(f"{rule} ({bucket})", buckets[bucket])
+                scores[f"{rule} ({bucket})"] = buckets[bucket]
+        for rule, s in scores.items():
             w = worst.setdefault(rule, {"precision": 1.0, "recall": 1.0})
             w["precision"] = min(w["precision"], s["precision"])
             w["recall"] = min(w["recall"], s["recall"])
     if len(args.seed) > 1:
         print("worst over seeds " + ", ".join(map(str, args.seed)) + ":")
         for rule, w in worst.items():
-            print(f"  {rule:<24} precision {w['precision']:.3f}  recall {w['recall']:.3f}")
+            print(f"  {rule:<30} precision {w['precision']:.3f}  recall {w['recall']:.3f}")
     return 0
 
 

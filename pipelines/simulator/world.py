@@ -1,7 +1,9 @@
 """A simulated world: the organisation, the marketplace's full event history, and the ground truth.
 
 The world is generated once from (seed, days, end_day, scale). `marketplace_as_of(t)` then reads the
-history as it stood at instant t, so successive calls at increasing t tell one consistent story.
+history as it stood at instant t, so successive calls at increasing t tell one consistent story. A version
+of a row is visible at t when its `updated_at` <= t; an event recorded late (`recording.py`) is invisible
+until it is recorded.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from pipelines.simulator.market import (
     delivery_event_times,
 )
 from pipelines.simulator.organisation import build_organisation
+from pipelines.simulator.recording import annotate_truth, draw_lags, recording_times
 from pipelines.simulator.taxonomy import load_taxonomy
 
 MARKETPLACE_COLUMNS = {
@@ -81,6 +84,11 @@ class SimScale:
     orders_per_day: int = 800
     members: int = 3000  # the organisation's members (ref.member); buyers are drawn from them
     units_per_province: int | None = None  # cores and suppliers; None: sellers_per_province + 2
+    # late recording (recording.py): the share of deliveries whose shipped, delivered or seller-cancelled
+    # event reaches the source 1-72 h after it happens, and the share of sellers whose deliveries all do,
+    # 48-96 h after
+    late_recording_share: float = 0.0
+    late_recorder_seller_share: float = 0.0
 
 
 def _rng(seed: int, tag: str) -> np.random.Generator:
@@ -190,6 +198,9 @@ class World:
         self._dl["created_ns"] = self._od["ordered_ns"][oi]
         self._dl["quality_ns"] = times["quality_ns"]
         self._dl["feedback_ns"] = times["feedback_ns"]
+        # when the source records each event: a version is visible from then on, and that is its updated_at
+        for k, v in recording_times(s, times).items():
+            self._dl["recorded_" + k] = v
         # sorting key for stable output: all frames keep generation order (ids ascending)
 
     # ------------------------------------------------------------------ the organisation
@@ -271,16 +282,14 @@ class World:
         d = self._dl
         m = d["created_ns"] <= tn
         g = {k: v[m] for k, v in d.items()}
-        vis = {
-            k: g[k] <= tn
-            for k in ("shipped_ns", "delivered_ns", "cancel_ns", "returned_ns", "quality_ns", "feedback_ns")
-        }
+        events = ("shipped_ns", "delivered_ns", "cancel_ns", "returned_ns", "quality_ns", "feedback_ns")
+        vis = {k: g["recorded_" + k] <= tn for k in events}
         status = np.select(
             [vis["cancel_ns"], vis["returned_ns"], vis["delivered_ns"], vis["shipped_ns"]],
             [g["cancel_status"], "returned", "delivered", "shipped"],
             "pending",
         ).astype(object)
-        times = np.stack([g["created_ns"]] + [np.where(vis[k], g[k], _MIN) for k in vis])
+        times = np.stack([g["created_ns"]] + [np.where(vis[k], g["recorded_" + k], _MIN) for k in vis])
         rating = g["rating"]
         show_rating = vis["feedback_ns"] & (rating > 0)
         return pd.DataFrame(
@@ -301,16 +310,19 @@ class World:
 
     # ------------------------------------------------------------------ ground truth
     def truth(self, up_to: dt.datetime | pd.Timestamp | None = None) -> pd.DataFrame:
+        """The truth observable by `up_to` (recorded at the source by then); `day` is the day it happened."""
         t = self._truth
         if up_to is not None:
-            t = t[t["at_ns"] <= to_ns(up_to)]
+            t = t[t["recorded_ns"] <= to_ns(up_to)]
         return t[TRUTH_OUTPUT_COLUMNS].reset_index(drop=True)
 
     def truth_with_instants(self) -> pd.DataFrame:
-        """The truth with `observable_at` (UTC), the instant the fault becomes visible."""
+        """The truth with `observable_at` (UTC), the instant the fault becomes visible at the source, and
+        `happened_at`, the instant it happened (later than it only when recorded late)."""
         t = self._truth.copy()
-        t["observable_at"] = to_utc_series(t["at_ns"].to_numpy(), index=t.index)
-        return t.drop(columns="at_ns").reset_index(drop=True)
+        t["observable_at"] = to_utc_series(t["recorded_ns"].to_numpy(), index=t.index)
+        t["happened_at"] = to_utc_series(t["at_ns"].to_numpy(), index=t.index)
+        return t.drop(columns=["at_ns", "recorded_ns"]).reset_index(drop=True)
 
 
 def build_world(seed: int, days: int, end_day: dt.date, scale: SimScale = SimScale()) -> World:
@@ -318,6 +330,9 @@ def build_world(seed: int, days: int, end_day: dt.date, scale: SimScale = SimSca
     and the faults injected into it, once, deterministically from the arguments."""
     if days < 1:
         raise ValueError("days must be at least 1")
+    for share in (scale.late_recording_share, scale.late_recorder_seller_share):
+        if not 0.0 <= share <= 1.0:
+            raise ValueError(f"a late-recording share must lie in [0, 1], not {share}")
     start_day = end_day - dt.timedelta(days=days)
     start_ns, end_ns = tehran_midnight_ns(start_day), tehran_midnight_ns(end_day)
 
@@ -357,6 +372,15 @@ def build_world(seed: int, days: int, end_day: dt.date, scale: SimScale = SimSca
             truth_parts.append(f.apply(state, _rng(seed, "fault:" + f.name)))
     truth = pd.concat(truth_parts, ignore_index=True)
     truth = pd.concat([truth, faults_mod.consequences(state, truth)], ignore_index=True)
+    # late recording touches no event, only when the source shows it: its own streams, drawn last
+    late_sellers = draw_lags(
+        state,
+        _rng(seed, "recording:deliveries"),
+        _rng(seed, "recording:sellers"),
+        scale.late_recording_share,
+        scale.late_recorder_seller_share,
+    )
+    truth = annotate_truth(state, truth, delivery_event_times(state), late_sellers)
     return World(
         seed=seed,
         days=days,
@@ -407,7 +431,7 @@ def _finish_truth(truth: pd.DataFrame) -> pd.DataFrame:
         for x in truth["detail"]
     ]
     truth = truth.sort_values(["at_ns", "kind", "entity_id"], kind="stable").reset_index(drop=True)
-    return truth[["kind", "entity", "entity_id", "day", "detail", "at_ns"]]
+    return truth[["kind", "entity", "entity_id", "day", "detail", "at_ns", "recorded_ns"]]
 
 
 def _clean_json(x):
