@@ -55,6 +55,7 @@ DEFAULT_PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 README_START = "<!-- bench:scale:start -->"
 README_END = "<!-- bench:scale:end -->"
 TARGETS = {"history_ratio": 1.2, "scaling_ratio": 11.0}
+SAMPLE_SECONDS = 0.25
 
 
 # ---------------------------------------------------------------------------------------------- children
@@ -66,6 +67,8 @@ class ChildResult:
     killed: str | None
     output: dict | None
     log_tail: str
+    # (unix time, RSS bytes) sampled every SAMPLE_SECONDS, to place the peaks in the pipeline's stages
+    rss_samples: list[tuple[float, int]]
 
     @property
     def ok(self) -> bool:
@@ -101,13 +104,16 @@ def run_child(cmd: list[str], log_path: Path, out_path: Path, rss_cap_bytes: int
         log.flush()
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
     killed: list[str] = []
+    samples: list[tuple[float, int]] = []
     done = threading.Event()
 
     def watch() -> None:
-        while not done.wait(0.5):
+        while not done.wait(SAMPLE_SECONDS):
             reason = None
-            if _rss_bytes(proc.pid) > rss_cap_bytes:
-                reason = f"memory above {rss_cap_bytes / 2**30:.0f} GB (--rss-cap-gb)"
+            rss = _rss_bytes(proc.pid)
+            samples.append((time.time(), rss))
+            if rss > rss_cap_bytes:
+                reason = f"memory above {rss_cap_bytes / 2**30:.1f} GB (--rss-cap-gb)"
             elif time.perf_counter() - start > timeout_s:
                 reason = f"still running after {timeout_s / 60:.0f} min (--timeout-minutes)"
             if reason:
@@ -133,7 +139,7 @@ def run_child(cmd: list[str], log_path: Path, out_path: Path, rss_cap_bytes: int
     tail = log_path.read_text(encoding="utf-8", errors="replace").splitlines()[-15:]
     return ChildResult(returncode=proc.returncode, wall_seconds=round(wall, 2),
                        max_rss_mb=round(usage.ru_maxrss / 1024), killed=killed[0] if killed else None,
-                       output=output, log_tail="\n".join(tail))
+                       output=output, log_tail="\n".join(tail), rss_samples=samples)
 
 
 # ------------------------------------------------------------------------------- the pipeline's own child
@@ -196,7 +202,8 @@ def read_run_log(store_url: str, var_dir: Path, run_id: str) -> list[dict]:
         engine.dispose()
     steps = []
     for r in rows:
-        step = {"step": r["step"], "status": r["status"], "seconds": None}
+        step = {"step": r["step"], "status": r["status"], "seconds": None, "started": r["started_at"].timestamp(),
+                "finished": (r["finished_at"] or datetime.now(UTC)).timestamp()}
         if r["finished_at"] is not None:
             step["seconds"] = round((r["finished_at"] - r["started_at"]).total_seconds(), 2)
         if r["status"] != "success" and r["detail"]:
@@ -277,15 +284,14 @@ def run_case(case: Case, args: argparse.Namespace, machine: dict) -> dict:
     }
     case_dir = args.work_dir / case.name
     case_dir.mkdir(parents=True, exist_ok=True)
-    log_path = case_dir / "log.txt"
-    log_path.write_text("", encoding="utf-8")
     cap, timeout = int(args.rss_cap_gb * 2**30), args.timeout_minutes * 60
     py = sys.executable
     t_case = time.perf_counter()
     place = None
 
     def child(label: str, cmd: list[str]) -> ChildResult:
-        out = case_dir / f"{label}.json"
+        out, log_path = case_dir / f"{label}.json", case_dir / f"{label}.log"
+        log_path.unlink(missing_ok=True)
         res = run_child([*cmd, "--out", str(out)], log_path, out, cap, timeout)
         print(f"  {case.name} {label}: {'ok' if res.ok else 'FAILED'} in {res.wall_seconds:.1f} s, "
               f"peak {res.max_rss_mb:.0f} MB", flush=True)
@@ -311,6 +317,10 @@ def run_case(case: Case, args: argparse.Namespace, machine: dict) -> dict:
                  "wall_seconds": res.wall_seconds, "max_rss_mb": res.max_rss_mb, "summary": out.get("summary")}
         try:
             entry["steps"] = read_run_log(place.store_url, place.var_dir, run_id)
+            for step in entry["steps"]:
+                began, ended = step.pop("started"), step.pop("finished")
+                inside = [rss for at, rss in res.rss_samples if began <= at <= ended]
+                step["peak_rss_mb_sampled"] = round(max(inside) / 2**20) if inside else None
         except Exception as exc:  # the store may be unreadable after a crash
             entry["steps"] = []
             entry["run_log_error"] = f"{type(exc).__name__}: {exc}"[:300]
@@ -442,6 +452,11 @@ def _first_error(result: dict) -> str:
     return f"failed at {err['stage']}: {text[:90]}"
 
 
+def _stage_peaks(run: dict) -> str:
+    peaks = [f"{s['step']} {_fmt(s.get('peak_rss_mb_sampled'), 0)}" for s in run.get("steps", [])]
+    return ", ".join(peaks) or "–"
+
+
 def render_table(results: list[dict]) -> str:
     """The Markdown between the README markers: machines, the two tables, the ratios."""
     lines = []
@@ -462,7 +477,7 @@ def render_table(results: list[dict]) -> str:
             if s["step"] not in step_names:
                 step_names.append(s["step"])
     header = ["store", "deliveries/day", "history days", "delivery rows changed", *step_names,
-              "steady day s", "peak MB", "bare s", "Rasad ÷ bare", "label"]
+              "steady day s", "peak MB", "peak MB by stage (sampled)", "bare s", "Rasad ÷ bare", "label"]
     lines.append("**Steady day** (the pipeline's stages from the run log, in seconds):")
     lines.append("")
     lines.append("| " + " | ".join(header) + " |")
@@ -476,14 +491,15 @@ def render_table(results: list[dict]) -> str:
         row = [r["store"], r["size"], str(r["history_days"]), _fmt(changed),
                *[(_fmt(steps[n]["seconds"]) + ("" if steps[n]["status"] == "success" else f" ({steps[n]['status']})"))
                  if n in steps else "–" for n in step_names],
-               total, _fmt(steady.get("max_rss_mb"), 0) if steady else "–",
+               total, _fmt(steady.get("max_rss_mb"), 0) if steady else "–", _stage_peaks(steady),
                _fmt(_ok_seconds(bare), 2), _fmt(r.get("steady_over_bare")), r.get("label") or ""]
         lines.append("| " + " | ".join(row) + " |")
     lines.append("")
     lines.append("**Source and initial load** (the first run over the whole history):")
     lines.append("")
     header = ["store", "deliveries/day", "history days", "source orders / deliveries", "active offers",
-              "generate s (build + steady day)", "generate peak MB", "initial load s", "stages", "peak MB"]
+              "generate s (build + steady day)", "generate peak MB", "initial load s", "stages s", "peak MB",
+              "peak MB by stage (sampled)"]
     lines.append("| " + " | ".join(header) + " |")
     lines.append("|" + "---|" * len(header))
     for r in results:
@@ -493,9 +509,10 @@ def render_table(results: list[dict]) -> str:
         stages = ", ".join(f"{s['step']} {_fmt(s['seconds'])}" for s in init.get("steps", []))
         row = [r["store"], r["size"], str(r["history_days"]),
                f"{_fmt(rows.get('orders'))} / {_fmt(rows.get('deliveries'))}", _fmt(rows.get("active_offers")),
-               " + ".join(_fmt(g) for g in gen), _fmt(max(build.get("max_rss_mb") or 0, adv.get("max_rss_mb") or 0), 0),
+               " + ".join(_fmt(g) for g in gen),
+               _fmt(max([m for m in (build.get("max_rss_mb"), adv.get("max_rss_mb")) if m] or [None]), 0),
                _fmt(init.get("seconds")) if init.get("ok") else _first_error(r),
-               stages or "–", _fmt(init.get("max_rss_mb"), 0) if init else "–"]
+               stages or "–", _fmt(init.get("max_rss_mb"), 0) if init else "–", _stage_peaks(init)]
         lines.append("| " + " | ".join(row) + " |")
     ratios = comparisons(results)
     extra = [c for c in ratios if c["what"] != "steady ÷ bare"]
