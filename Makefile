@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 
 export GX_ANALYTICS_ENABLED := False
 
-.PHONY: demo test airflow dashboard lint lock clean
+.PHONY: demo test bench airflow dashboard lint lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed (set PYTHON=/path/to/python3.11)"; exit 1; }
@@ -23,6 +23,14 @@ demo: $(STAMP)
 ## test: the whole test suite (PostgreSQL, Chromium and SMTP tests included)
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+## bench: the daily pipeline at 10k, 100k and 1M deliveries a day, on SQLite and PostgreSQL, against a bare
+## reference (bench/README.md); e.g. make bench BENCH_SIZES="10k 100k" BENCH_STORES=sqlite
+BENCH_SIZES  ?= 10k 100k 1M
+BENCH_STORES ?= sqlite postgresql
+BENCH_ARGS   ?=
+bench: $(STAMP)
+	$(BIN)/python bench/scale.py --sizes $(BENCH_SIZES) --stores $(BENCH_STORES) $(BENCH_ARGS)
 
 ## airflow: Airflow's own UI (standalone) with Rasad's DAGs on the embedded store
 airflow: $(STAMP)
