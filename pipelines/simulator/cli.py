@@ -31,9 +31,9 @@ def scale_of(args):
     """The world's parameters that the command's flags set (the rest keep their defaults)."""
     from pipelines.simulator import SimScale
 
-    return SimScale(
-        late_recording_share=args.late_recording_share, late_recorder_seller_share=args.late_recorder_sellers
-    )
+    given = {"late_recording_share": args.late_recording_share,
+             "late_recorder_seller_share": args.late_recorder_sellers}
+    return SimScale(**{k: v for k, v in given.items() if v is not None})
 
 
 def cmd_simulate(args) -> int:
@@ -54,9 +54,10 @@ def register(subparsers) -> None:
     sim.add_argument("--end-day", type=day_arg, default=None, help="first Tehran day after the world (default today)")
     sim.add_argument("--as-of", type=instant_arg, default=None,
                      help="the simulator's clock (default: end of the world)")
-    sim.add_argument("--late-recording-share", type=share_arg, default=0.0,
-                     help="share of deliveries whose shipped, delivered or seller-cancelled event reaches the "
-                          "source 1-72 h after it happens (default 0)")
-    sim.add_argument("--late-recorder-sellers", type=share_arg, default=0.0,
-                     help="share of sellers whose every delivery reaches the source 48-96 h late (default 0)")
+    sim.add_argument("--late-recording-share", type=share_arg, default=None,
+                     help="share of deliveries whose shipped or delivered event reaches the source 1-72 h after "
+                          "it happens (default: the simulator's, 0.1)")
+    sim.add_argument("--late-recorder-sellers", type=share_arg, default=None,
+                     help="share of sellers whose every delivery reaches the source 48-96 h late "
+                          "(default: the simulator's, 0.03)")
     sim.set_defaults(func=cmd_simulate)

@@ -1,6 +1,6 @@
 """Late recording: events that reach the marketplace's records hours or days after they happen.
 
-A courier's scan, or a seller's note of a cancellation, may reach Ombazar late. The simulator keeps two
+A courier's scan may reach Ombazar late. The simulator keeps two
 instants for each event of a delivery: when it happened (the value of `shipped_at` or `delivered_at`, and
 the truth's `day`) and when the source records it (the `updated_at` of the version that carries it; before
 then `World.marketplace_as_of` does not show that version).
@@ -8,7 +8,9 @@ then `World.marketplace_as_of` does not show that version).
 - a share `late_recording_share` of all deliveries is recorded 1-72 h late (uniform);
 - every delivery of a share `late_recorder_seller_share` of the sellers is recorded 48-96 h late.
 
-The lag L of a delivery delays its `shipped`, `delivered` and `cancelled_by_seller` events by L. What
+The lag L of a delivery delays its `shipped` and `delivered` events by L. A cancellation has no timestamp
+of its own in the contract (its record is all that dates it), so it is never recorded late here: a late
+record of it could not be told from a late cancellation, by Rasad or by anyone reading the source. What
 follows a delivery (the inspection's grade, the rating or complaint, the return) is recorded when it
 happens, but never before the delivered version: when it happened earlier, it arrives with that version.
 A buyer's cancellation is made on the marketplace itself and is recorded at once. So a delivery's versions
@@ -18,7 +20,7 @@ Ground truth: every delivery-level and order-level truth row gets `recorded_late
 late the source showed the event the row is about; 0 when prompt; for an order, the largest lag of its
 deliveries), and an internal `recorded_ns` (when the row becomes observable). Two kinds are added: one
 `late_recorder_seller` row per always-late seller, and one `late_recording` row per delivery whose
-shipped, delivered or seller-cancelled event was recorded late (not a fault, like `timing_confounder`).
+shipped or delivered event was recorded late (not a fault, like `timing_confounder`).
 The truth's `day` stays the Tehran day of the event; the lag never makes an order overdue in truth,
 since the truth reads the instants events happened.
 
@@ -81,7 +83,8 @@ def recording_times(state: SimState, event_times: dict[str, np.ndarray]) -> dict
 
     shipped = delayed(d["shipped_ns"].to_numpy())
     delivered = delayed(d["delivered_ns"].to_numpy())
-    cancel = delayed(d["cancel_ns"].to_numpy(), (d["cancel_status"] == "cancelled_by_seller").to_numpy())
+    # a cancellation carries no time of its own in the contract: its record is its time (never lagged)
+    cancel = d["cancel_ns"].to_numpy().astype(np.int64)
     floor = np.where(delivered == NEVER, _MIN, delivered)
 
     def after_delivery(ns: np.ndarray) -> np.ndarray:
@@ -130,11 +133,7 @@ def annotate_truth(
     # an order is observable when its deadline passes (the truth reads what happened); its lag is the
     # largest with which one of its deliveries' events reached the source
     lag = d["record_lag"].to_numpy()
-    happens = (
-        (d["shipped_ns"].to_numpy() != NEVER)
-        | (d["delivered_ns"].to_numpy() != NEVER)
-        | (d["cancel_status"] == "cancelled_by_seller").to_numpy()
-    )
+    happens = (d["shipped_ns"].to_numpy() != NEVER) | (d["delivered_ns"].to_numpy() != NEVER)
     order_lag = np.zeros(len(od), dtype=np.int64)
     np.maximum.at(order_lag, d["order_idx"].to_numpy(), np.where(happens, lag, 0))
     opos = pd.Series(np.arange(len(od)), index=od["order_id"].to_numpy())
@@ -162,12 +161,9 @@ def _late_recording_rows(state: SimState, late_sellers: np.ndarray) -> pd.DataFr
     seller = delivery_sellers(state)
     is_late_seller = np.zeros(len(state.sellers), dtype=bool)
     is_late_seller[late_sellers] = True
-    shipped, delivered, cancel = (d[k].to_numpy() for k in ("shipped_ns", "delivered_ns", "cancel_ns"))
-    seller_cancel = (d["cancel_status"] == "cancelled_by_seller").to_numpy()
-    event = np.select(
-        [delivered != NEVER, seller_cancel, shipped != NEVER], ["delivered", "cancelled_by_seller", "shipped"], ""
-    )
-    at = np.select([event == "delivered", event == "cancelled_by_seller"], [delivered, cancel], shipped)
+    shipped, delivered = (d[k].to_numpy() for k in ("shipped_ns", "delivered_ns"))
+    event = np.select([delivered != NEVER, shipped != NEVER], ["delivered", "shipped"], "")
+    at = np.where(event == "delivered", delivered, shipped)
     idx = np.flatnonzero((lag > 0) & (event != ""))
     seller_ids = state.sellers["seller_id"].to_numpy()
     details = [

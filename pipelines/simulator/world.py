@@ -84,11 +84,10 @@ class SimScale:
     orders_per_day: int = 800
     members: int = 3000  # the organisation's members (ref.member); buyers are drawn from them
     units_per_province: int | None = None  # cores and suppliers; None: sellers_per_province + 2
-    # late recording (recording.py): the share of deliveries whose shipped, delivered or seller-cancelled
-    # event reaches the source 1-72 h after it happens, and the share of sellers whose deliveries all do,
-    # 48-96 h after
-    late_recording_share: float = 0.0
-    late_recorder_seller_share: float = 0.0
+    # late recording (recording.py): the share of deliveries whose shipped or delivered event reaches the
+    # source 1-72 h after it happens, and the share of sellers whose deliveries all do, 48-96 h after
+    late_recording_share: float = 0.1
+    late_recorder_seller_share: float = 0.03
 
 
 def _rng(seed: int, tag: str) -> np.random.Generator:

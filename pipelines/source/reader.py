@@ -80,7 +80,9 @@ class SqlSource:
         """Rows changed in [since, before), and the source's own count of them."""
         params = {"since": _bound(since, self.dialect), "before": _bound(before, self.dialect)}
         if self.dialect == "sqlite":
-            params["since_text"] = "" if since is None else (since.astimezone(UTC) - timedelta(days=1)).date().isoformat()
+            # the date prefix of any ISO text with an offset is within a day of its UTC date
+            low = "" if since is None else (since.astimezone(UTC) - timedelta(days=1)).date().isoformat()
+            params["since_text"] = low
             params["before_text"] = (before.astimezone(UTC) + timedelta(days=2)).date().isoformat()
         try:
             with self.engine.connect() as conn:

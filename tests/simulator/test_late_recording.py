@@ -93,7 +93,7 @@ def test_the_lag_changes_when_rows_appear_never_what_they_say(prompt, late):
 
 
 def test_late_recorded_deliveries_are_recorded_within_their_lag(late, recordings):
-    assert set(recordings["event"]) >= {"delivered", "cancelled_by_seller"}
+    assert set(recordings["event"]) >= {"delivered"} and "cancelled_by_seller" not in set(recordings["event"])
     lag = recordings["recorded_at"] - recordings["event_at"]
     assert ((lag / HOUR).round(2) == recordings["recorded_late_hours"]).all()
     always = recordings["late_recorder_seller"]
@@ -106,7 +106,6 @@ def test_late_recorded_deliveries_are_recorded_within_their_lag(late, recordings
     assert (final.loc[recordings["entity_id"], "updated_at"].to_numpy() >= recordings["recorded_at"].to_numpy()).all()
     # the version that carries the event appears at its recording, not a second before
     sample = recordings[recordings["event"] == "delivered"].sample(12, random_state=3)
-    sample = pd.concat([sample, recordings[recordings["event"] == "cancelled_by_seller"].head(4)])
     for _, row in sample.iterrows():
         before = late.marketplace_as_of(row["recorded_at"] - pd.Timedelta(seconds=1))["deliveries"]
         at = late.marketplace_as_of(row["recorded_at"])["deliveries"]
@@ -128,8 +127,7 @@ def test_a_late_recorder_seller_records_every_delivery_late(late, recordings):
     final = late.marketplace_as_of(late.end + pd.Timedelta(days=60))
     d = final["deliveries"].merge(final["orders"][["order_id", "offer_id"]], on="order_id").merge(
         final["offers"][["offer_id", "seller_id"]], on="offer_id")
-    theirs = d[d["seller_id"].isin(sellers["entity_id"]) & (d["shipped_at"].notna()
-                                                             | (d["status"] == "cancelled_by_seller"))]
+    theirs = d[d["seller_id"].isin(sellers["entity_id"]) & d["shipped_at"].notna()]
     assert len(theirs) > 0
     assert set(theirs["delivery_id"]) <= set(recordings["entity_id"])
     flagged = recordings[recordings["late_recorder_seller"]]
@@ -140,16 +138,19 @@ def test_a_late_recorder_seller_records_every_delivery_late(late, recordings):
 
 def test_the_truth_labels_the_share(late, recordings):
     final = late.marketplace_as_of(late.end + pd.Timedelta(days=60))["deliveries"]
-    with_event = final["shipped_at"].notna() | (final["status"] == "cancelled_by_seller")
+    with_event = final["shipped_at"].notna()
     share = (~recordings["late_recorder_seller"]).sum() / with_event.sum()
     assert 0.12 < share < 0.25  # 0.2 of the deliveries that are not a late recorder's
     truth = late.truth()
     by_delivery = recordings.set_index("entity_id")["recorded_late_hours"]
-    for kind in ("late_delivery", "seller_cancellation", "quality_defect", "timing_confounder"):
+    cancellations = truth[truth["kind"] == "seller_cancellation"]["detail"].map(
+        lambda x: json.loads(x)["recorded_late_hours"])
+    assert (cancellations == 0).all()  # a cancellation has no time of its own: its record is its time
+    for kind in ("late_delivery", "quality_defect", "timing_confounder"):
         part = truth[truth["kind"] == kind]
         hours = part["detail"].map(lambda x: json.loads(x)["recorded_late_hours"])
         assert 0.1 < (hours > 0).mean() < 0.6, kind
-        if kind in ("late_delivery", "seller_cancellation", "timing_confounder"):
+        if kind in ("late_delivery", "timing_confounder"):
             # the event the row is about is the one recorded late
             assert (hours == part["entity_id"].map(by_delivery).fillna(0.0)).all(), kind
         else:
