@@ -34,6 +34,9 @@ RULES: dict[str, Rule] = {
         Rule("quality_defect", "quality", "event", "delivery"),
         Rule("price_peer_band", "price", "state", "offer"),
         Rule("source_silent", "ingest", "state", "source"),
+        # a seller whose delivery records reach the source systematically late: a data fault, not a delivery
+        # fault, for the engineers and Fardap (never in an officer's report, never in a delivery scorecard)
+        Rule("record_latency", "ingest", "state", "seller"),
         Rule("price_own_history_jump", "price", "state", "offer"),
         Rule("price_nesieh_markup", "price", "state", "offer"),
         Rule("price_model_outlier", "price", "state", "offer"),

@@ -36,7 +36,8 @@ from pipelines.store.sql_files import read_frame
 
 ACTIVITY_COLUMNS = [
     "deliveries_resolved", "deliveries_delivered", "orders_completed", "orders_late", "quality_defects",
-    "seller_cancellations", "late_value_rial", "defect_value_rial", "cancel_value_rial",
+    "seller_cancellations", "late_value_rial", "defect_value_rial", "cancel_value_rial", "orders_recorded",
+    "orders_recorded_late",
 ]
 # scorecard rule -> (rate column, "min" or "max", the value column at stake)
 SCORECARD_RULES = {
@@ -78,7 +79,7 @@ def _per_kind(settings: Settings, name: str, kind: pd.Series) -> pd.Series:
     return pd.Series(np.where(kind == "supplier", supplier, core), index=kind.index)
 
 
-def cohort_contributions(fulfilment: pd.DataFrame) -> pd.DataFrame:
+def cohort_contributions(fulfilment: pd.DataFrame, late_record_hours: float = 24.0) -> pd.DataFrame:
     """Each order's contribution to its seller's cohort (the day it fell due), summed per (seller, day)."""
     f = fulfilment[fulfilment["seller_id"].notna()]
     if f.empty:
@@ -90,6 +91,7 @@ def cohort_contributions(fulfilment: pd.DataFrame) -> pd.DataFrame:
     defective = counted & f["defect_at"].notna()
     delivered = counted & (f["first_delivered_at"].notna() | defective)
     value = (f["quantity"].astype(float) * f["unit_price_rial"].astype(float)).round()
+    lag = pd.to_numeric(f["record_lag_hours"], errors="coerce")
     parts = pd.DataFrame({
         "seller_id": f["seller_id"],
         "day": f["due_day"],
@@ -102,13 +104,16 @@ def cohort_contributions(fulfilment: pd.DataFrame) -> pd.DataFrame:
         "late_value_rial": value.where(late, 0.0),
         "defect_value_rial": f["defect_value_rial"].astype(float).where(defective, 0.0),
         "cancel_value_rial": value.where(cancelled, 0.0),
+        "orders_recorded": lag.notna().astype("int64"),
+        "orders_recorded_late": (lag > late_record_hours).astype("int64"),
     })
     return parts.groupby(["seller_id", "day"], as_index=False)[ACTIVITY_COLUMNS].sum()
 
 
 def refresh_cohorts(conn: Connection, change: FulfilmentChange, settings: Settings) -> int:
     """Move the changed orders' contributions between cohorts (old out, new in); return the cohorts touched."""
-    before, after = cohort_contributions(change.before), cohort_contributions(change.after)
+    hours = settings.record_latency_hours
+    before, after = cohort_contributions(change.before, hours), cohort_contributions(change.after, hours)
     if before.empty and after.empty:
         return 0
     delta = pd.concat([after, before.assign(**{c: -before[c] for c in ACTIVITY_COLUMNS})], ignore_index=True)
@@ -205,6 +210,34 @@ def scorecards_from_sums(sums: pd.DataFrame, units: pd.DataFrame, day: date, set
     return sc
 
 
+def latency_observations(sums: pd.DataFrame, settings: Settings) -> Observations:
+    """Sellers whose delivery records reach the source systematically late, over the judged window."""
+    s = sums[sums["window_days"] == settings.scorecard_breach_window_days]
+    recorded = s["orders_recorded"].astype(float)
+    share = s["orders_recorded_late"] / recorded.where(recorded > 0)
+    hit = s[(s["orders_recorded_late"] >= settings.record_latency_min_orders)
+            & (share >= settings.record_latency_min_share).fillna(False)]
+    if hit.empty:
+        return pd.DataFrame(columns=OBSERVATION_COLUMNS)
+    evidence = pd.DataFrame({
+        "window_days": hit["window_days"].astype("int64"),
+        "orders_recorded": hit["orders_recorded"].astype("int64"),
+        "orders_recorded_late": hit["orders_recorded_late"].astype("int64"),
+        "rate": share[hit.index].round(4),
+        "late_after_hours": settings.record_latency_hours,
+    }).astype(object)
+    return pd.DataFrame({
+        "rule": "record_latency",
+        "entity_type": "seller",
+        "entity_id": hit["seller_id"].astype(str),
+        "seller_id": hit["seller_id"],
+        "offer_id": None,
+        "severity": "warning",
+        "impact_rial": 0,
+        "evidence": pd.Series(evidence.to_dict("records"), index=hit.index, dtype=object),
+    }).reset_index(drop=True)
+
+
 def breach_observations(scorecards: pd.DataFrame, settings: Settings) -> Observations:
     """One state observation per seller and breached scorecard rule, with the rates as evidence."""
     out = []
@@ -272,7 +305,11 @@ def update_scorecards(conn: Connection, state: MarketState, checked_days: set[da
     if not sc.empty:
         sc["day"] = day
         insert_frame(conn, seller_scorecard, sc)
-    return breach_observations(sc, settings)
+    parts = [breach_observations(sc, settings)]
+    if history_days >= settings.scorecard_min_history_days:
+        parts.append(latency_observations(sums, settings))
+    parts = [p for p in parts if not p.empty]
+    return pd.concat(parts, ignore_index=True) if parts else breach_observations(sc, settings)
 
 
 def scorecard_trend(conn: Connection, seller_id: str, window_days: int) -> pd.DataFrame:

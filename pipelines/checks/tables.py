@@ -42,6 +42,9 @@ seller_activity_daily = Table(
     Column("late_value_rial", BigInteger, nullable=False),
     Column("defect_value_rial", BigInteger, nullable=False),
     Column("cancel_value_rial", BigInteger, nullable=False),
+    # delivered orders whose record reached the source, and those that reached it late (record_latency_hours)
+    Column("orders_recorded", Integer, nullable=False, server_default="0"),
+    Column("orders_recorded_late", Integer, nullable=False, server_default="0"),
     Index(None, "day"),
     schema=MON,
 )

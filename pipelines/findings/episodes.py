@@ -113,6 +113,8 @@ def rejudge_overdue(conn: Connection, state, checked_days: set[date], settings) 
     day = state.day.day
     days = sorted(d for d in checked_days if state.first_judged_day <= d < day)
     f = state.fulfilment.after
+    keys = findings_tables.refresh_key
+    conn.execute(delete(keys).where(keys.c.day == day))
     if not days or f.empty:
         return 0
     t = findings_tables.finding_observation
@@ -142,7 +144,54 @@ def rejudge_overdue(conn: Connection, state, checked_days: set[date], settings) 
         obs = obs.merge(seller_provinces(conn, state.sellers, day), on="seller_id", how="left")
         obs["evidence"] = [json.dumps(e, ensure_ascii=False, sort_keys=True, default=str) for e in obs["evidence"]]
         insert_frame(conn, t, obs)
+    changed_days = sorted(set(gone["day"]) | set(added["day"]))
+    sellers = f.loc[f["order_id"].isin(set(gone["entity_id"].dropna()) | set(added["order_id"].dropna())),
+                    "seller_id"].dropna()
+    touched = set(gone["entity_id"].dropna()) | set(added["order_id"].dropna())
+    if changed_days and not sellers.empty:
+        touched |= _regrade_overdue(conn, sellers, [d for d in days if d >= changed_days[0]], settings)
+    if touched:
+        insert_frame(conn, keys, pd.DataFrame({"day": day, "rule": "overdue_order", "entity_id": sorted(touched)}))
     return len(gone) + sum(len(x) for x in frames)
+
+
+def _regrade_overdue(conn: Connection, sellers: pd.Series, days: list[date], settings) -> set[str]:
+    """Grade these sellers' overdue observations of `days` again, as a run of each day would now: an order taken
+    back is no longer a repeat offence of the others."""
+    from pipelines.checks import severity_from_impact
+    from pipelines.checks.severity import grade_severity
+
+    t = findings_tables.finding_observation
+    window = settings.severity_repeat_window_days
+    regraded: set[str] = set()
+    for d in days:
+        with id_scratch(conn, sellers) as _:
+            obs = read_frame(conn, "findings/select_overdue_observations_of_sellers", day=d)
+            prior = read_frame(conn, "findings/select_seller_offences_of", rule="overdue_order",
+                               first_day=d - timedelta(days=window), last_day=d)
+        if obs.empty:
+            continue
+        prior["day"] = prior["day"].map(_as_day)
+        evidence = [json.loads(e) for e in obs["evidence"]]
+        base = severity_from_impact(obs["impact_rial"].astype("int64"), settings.severity_critical_impact_rial,
+                                    settings.severity_warning_impact_rial)
+        base[[float(e.get("days_overdue") or 0) >= 7 for e in evidence]] = "critical"
+        fresh = obs.assign(
+            severity=base,
+            evidence=[{k: v for k, v in e.items() if k not in ("buyers_affected", "repeat_offences")}
+                      for e in evidence],
+            day=d,
+        )
+        graded = grade_severity(fresh, prior, settings, d)
+        graded["evidence"] = [json.dumps(e, ensure_ascii=False, sort_keys=True, default=str)
+                              for e in graded["evidence"]]
+        ids = list(obs["entity_id"])
+        for start in range(0, len(ids), 2000):
+            conn.execute(delete(t).where(t.c.rule == "overdue_order", t.c.day == d,
+                                         t.c.entity_id.in_(ids[start : start + 2000])))
+        insert_frame(conn, t, graded)
+        regraded |= set(ids)
+    return regraded
 
 
 def _as_day(value) -> date:
@@ -237,6 +286,14 @@ def refresh_findings(
             routed.append(part.merge(routing_on(start_day), on="seller_id", how="left"))
         ep = pd.concat(routed, ignore_index=True)
         ep["routing"] = ep["routing"].fillna(json.dumps({"primary": None}))
+        # the source's health goes to Fardap (its office in the seller's province) and the engineers, never
+        # to the officer or the seller's rahyars: it is a fault of the records, not of a delivery
+        data = check_of(ep["rule"]) == "ingest"
+        if data.any():
+            ep.loc[data, "routing"] = [
+                json.dumps({"primary": {"role": "fardap", "province_id": p if isinstance(p, str) else None},
+                            "cc": [{"role": "engineers"}], "rahyari": []}, sort_keys=True)
+                for p in ep.loc[data, "province_id"]]
         if backfill:
             ep["discovered_day"] = ep["episode_start_day"]
         insert_frame(conn, t, ep)

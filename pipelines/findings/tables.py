@@ -61,6 +61,17 @@ finding = Table(
     schema=MON,
 )
 
+# the (rule, entity) pairs whose earlier days' observations a run re-judged or graded again: the findings
+# refresh of that day rebuilds their episodes too
+refresh_key = Table(
+    "finding_refresh_key",
+    metadata,
+    Column("day", DayType, primary_key=True),
+    Column("rule", String(40), primary_key=True),
+    Column("entity_id", String(64), primary_key=True),
+    schema=MON,
+)
+
 # findings that facts arriving later took back (an order shown overdue whose delivery record, arriving late,
 # shows it delivered within its promise): kept with the reason, out of reports and scorecards; never "resolved"
 finding_withdrawn = Table(

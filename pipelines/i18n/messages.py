@@ -23,6 +23,7 @@ _MESSAGES: dict[str, str] = {
     "rule.quality_defect": "کیفیت خلاف وعده",
     "rule.price_peer_band": "قیمت نامتعارف نسبت به همتایان",
     "rule.source_silent": "سکوت غیرعادی منبع داده بازار",
+    "rule.record_latency": "ثبت دیرهنگام سوابق تحویل فروشنده",
     "rule.price_own_history_jump": "جهش ناگهانی قیمت نسبت به سابقه همین پیشنهاد",
     "rule.price_nesieh_markup": "افزایش نامتعارف قیمت نسیه",
     "rule.price_model_outlier": "قیمت غیرعادی به تشخیص مدل",

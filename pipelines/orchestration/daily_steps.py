@@ -142,12 +142,13 @@ def check(settings: Settings, day: date, run_id: str) -> dict[str, int]:
             ]
             parts = [p for p in parts if not p.empty]
             observations = pd.concat(parts, ignore_index=True) if parts else empty_observations()
+            # earlier days first: what a late record takes back there is no repeat offence today
+            detail["rejudged_overdue"] = rejudge_overdue(conn, state, checked, settings)
             observations = with_scorecards_and_severity(conn, state, observations, settings, checked)
             # the sellers are already in hand: only their province is needed here, routing comes later
             provinces = seller_provinces(conn, state.sellers, day)
             observations = observations.merge(provinces, on="seller_id", how="left")
             record_observations(conn, day, observations)
-            detail["rejudged_overdue"] = rejudge_overdue(conn, state, checked, settings)
             detail["orders_changed"] = len(state.fulfilment.after)
             detail["delivery_versions_changed"] = int((versions["changed"].astype(int) == 1).sum())
         counts = observations.groupby("rule").size().to_dict() if not observations.empty else {}

@@ -76,14 +76,19 @@ class SqlSource:
         self.engine = engine
         self.dialect = engine.dialect.name
 
+    def _window(self, since: datetime | None, before: datetime) -> dict:
+        """The window's bound parameters; on SQLite also a text range that the updated_at index serves (the date
+        prefix of ISO text with any offset is within a day of its UTC date)."""
+        params: dict = {"since": _bound(since, self.dialect), "before": _bound(before, self.dialect)}
+        if self.dialect == "sqlite":
+            low = since.astimezone(UTC) - timedelta(days=1) if since is not None else None
+            params["since_text"] = "" if low is None else low.date().isoformat()
+            params["before_text"] = (before.astimezone(UTC) + timedelta(days=2)).date().isoformat()
+        return params
+
     def read_changed(self, entity: str, since: datetime | None, before: datetime) -> SourceBatch:
         """Rows changed in [since, before), and the source's own count of them."""
-        params = {"since": _bound(since, self.dialect), "before": _bound(before, self.dialect)}
-        if self.dialect == "sqlite":
-            # the date prefix of any ISO text with an offset is within a day of its UTC date
-            low = "" if since is None else (since.astimezone(UTC) - timedelta(days=1)).date().isoformat()
-            params["since_text"] = low
-            params["before_text"] = (before.astimezone(UTC) + timedelta(days=2)).date().isoformat()
+        params = self._window(since, before)
         try:
             with self.engine.connect() as conn:
                 counted = conn.execute(text(_sql("count_changed", entity, self.dialect)), params).scalar_one()
@@ -137,7 +142,7 @@ class SqlSource:
 
     def count_changed(self, entity: str, since: datetime | None, before: datetime) -> int:
         """The source's own count of rows changed in [since, before)."""
-        params = {"since": _bound(since, self.dialect), "before": _bound(before, self.dialect)}
+        params = self._window(since, before)
         with self.engine.connect() as conn:
             return int(conn.execute(text(_sql("count_changed", entity, self.dialect)), params).scalar_one())
 

@@ -105,6 +105,41 @@ def id_scratch(conn, ids, name: str = "scratch_ids"):
         table.drop(conn)
 
 
+# from this many rows on, PostgreSQL is bulk-loaded with COPY rather than multi-row INSERTs
+COPY_MIN_ROWS = 2_000
+
+
+def _copy_frame(conn, table, out, ignore_conflicts: bool) -> None:
+    """Bulk-load `out` into `table` on PostgreSQL with COPY (CSV, whole-frame); with `ignore_conflicts`,
+    through a temporary table and `INSERT ... ON CONFLICT DO NOTHING`."""
+    import io
+
+    import pandas as pd
+    from sqlalchemy import BigInteger, Integer
+
+    frame = out.copy()
+    for column in table.columns:
+        if column.name in frame.columns and isinstance(column.type, (Integer, BigInteger)):
+            values = pd.to_numeric(frame[column.name], errors="coerce")
+            frame[column.name] = values.round().astype("Int64")
+    buffer = io.StringIO()
+    frame.to_csv(buffer, index=False, header=False, na_rep="")
+    names = ", ".join(f'"{c}"' for c in frame.columns)
+    target = f'"{table.schema}"."{table.name}"' if table.schema else f'"{table.name}"'
+    raw = conn.connection.driver_connection
+    with raw.cursor() as cur:
+        dest = target
+        if ignore_conflicts:
+            dest = f'"copy_{table.name}"'
+            cur.execute(f"DROP TABLE IF EXISTS {dest}")
+            cur.execute(f"CREATE TEMPORARY TABLE {dest} (LIKE {target} INCLUDING DEFAULTS)")
+        with cur.copy(f"COPY {dest} ({names}) FROM STDIN (FORMAT csv)") as copy:
+            copy.write(buffer.getvalue())
+        if ignore_conflicts:
+            cur.execute(f"INSERT INTO {target} ({names}) SELECT {names} FROM {dest} ON CONFLICT DO NOTHING")
+            cur.execute(f"DROP TABLE {dest}")
+
+
 def insert_frame(conn, table, frame, *, ignore_conflicts: bool = False, chunk_rows: int = 50_000) -> None:
     """Insert a DataFrame into `table`, whole-column conversion, in large executemany chunks.
 
@@ -129,6 +164,9 @@ def insert_frame(conn, table, frame, *, ignore_conflicts: bool = False, chunk_ro
             out[column.name] = format_utc_column(values, dialect)
         else:
             out[column.name] = values.astype(object).where(values.notna(), None)
+    if dialect == "postgresql" and len(out) >= COPY_MIN_ROWS:
+        _copy_frame(conn, table, out, ignore_conflicts)
+        return
     stmt: Insert  # the dialects' inserts are Inserts too
     if ignore_conflicts:
         dialect_insert = sqlite.insert if dialect == "sqlite" else postgresql.insert

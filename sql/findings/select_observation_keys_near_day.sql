@@ -17,3 +17,6 @@ WHERE f.rule = 'overdue_order'
         UNION
         SELECT d.order_id FROM monitoring.stg_deliveries d WHERE d.staged_day = :day
   )
+UNION
+SELECT k.rule, k.entity_id FROM monitoring.finding_refresh_key k
+WHERE k.day = :day

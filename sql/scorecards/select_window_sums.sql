@@ -4,7 +4,8 @@ SELECT a.seller_id,
        SUM(a.orders_completed) AS orders_completed, SUM(a.orders_late) AS orders_late,
        SUM(a.quality_defects) AS quality_defects, SUM(a.seller_cancellations) AS seller_cancellations,
        SUM(a.late_value_rial) AS late_value_rial, SUM(a.defect_value_rial) AS defect_value_rial,
-       SUM(a.cancel_value_rial) AS cancel_value_rial
+       SUM(a.cancel_value_rial) AS cancel_value_rial, SUM(a.orders_recorded) AS orders_recorded,
+       SUM(a.orders_recorded_late) AS orders_recorded_late
 FROM monitoring.seller_activity_daily a
 WHERE a.day >= :first_day AND a.day <= :last_day
 GROUP BY a.seller_id

@@ -237,7 +237,8 @@ def test_an_orphan_waits_parked_until_its_parent_arrives_and_is_quarantined_only
     assert log.loc["orders", "rows_parked"] == 2
     parked = table_snapshot(settings, ingest_tables.parked)
     assert sorted(parked["source_id"]) == ["OR-ORPHAN", "OR-WAITS"]
-    assert not {"OR-ORPHAN", "OR-WAITS"} & set(table_snapshot(settings, ingest_tables.quarantine)["source_id"])
+    quarantined = table_snapshot(settings, ingest_tables.quarantine)
+    assert quarantined.empty or not {"OR-ORPHAN", "OR-WAITS"} & set(quarantined["source_id"])
 
     # the offer arrives the next day: its order is admitted, the other still waits
     offer_at = (MonitoredDay(NEXT).start + timedelta(hours=3)).isoformat()

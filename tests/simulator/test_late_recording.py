@@ -22,7 +22,8 @@ DAYS = 14
 SEED = 5
 TZ = "Asia/Tehran"
 GRACE = pd.Timedelta(hours=6)
-PROMPT = SimScale(sellers_per_province=2, offers_per_seller=3, orders_per_day=150, members=400)
+PROMPT = SimScale(sellers_per_province=2, offers_per_seller=3, orders_per_day=150, members=400,
+                  late_recording_share=0.0, late_recorder_seller_share=0.0)
 LATE = dataclasses.replace(PROMPT, late_recording_share=0.2, late_recorder_seller_share=0.1)
 HOUR = pd.Timedelta(hours=1)
 LATE_KINDS = {"late_recording", "late_recorder_seller"}
@@ -68,7 +69,7 @@ def test_shares_of_zero_give_the_default_world(prompt):
     explicit = build_world(seed=SEED, days=DAYS, end_day=END_DAY,
                            scale=dataclasses.replace(PROMPT, late_recording_share=0.0,
                                                      late_recorder_seller_share=0.0))
-    assert SimScale().late_recording_share == 0.0 and SimScale().late_recorder_seller_share == 0.0
+    assert SimScale().late_recording_share > 0 and SimScale().late_recorder_seller_share > 0  # late by default
     for t in instants(prompt):
         for name, frame in prompt.marketplace_as_of(t).items():
             pd.testing.assert_frame_equal(frame, explicit.marketplace_as_of(t)[name], obj=name)

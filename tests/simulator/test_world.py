@@ -27,7 +27,8 @@ RANK = {"A": 0, "B": 1, "C": 2, "rejected": 3}
 
 @pytest.fixture(scope="module")
 def world():
-    return build_world(seed=7, days=DAYS, end_day=END_DAY)
+    # every record prompt: these tests read the faults' truth day by day (late recording has its own tests)
+    return build_world(seed=7, days=DAYS, end_day=END_DAY, scale=PROMPT)
 
 
 @pytest.fixture(scope="module")
@@ -38,6 +39,9 @@ def final(world):
 
 def end_of(day: dt.date) -> pd.Timestamp:
     return pd.Timestamp((day + dt.timedelta(days=1)).isoformat(), tz=TZ).tz_convert("UTC")
+
+
+PROMPT = SimScale(late_recording_share=0.0, late_recorder_seller_share=0.0)
 
 
 def tehran_day(ts: pd.Series) -> pd.Series:
@@ -52,7 +56,7 @@ def world_days(world) -> list[dt.date]:
 
 
 def test_same_arguments_give_identical_frames(world):
-    again = build_world(seed=7, days=DAYS, end_day=END_DAY)
+    again = build_world(seed=7, days=DAYS, end_day=END_DAY, scale=PROMPT)
     t = world.start + pd.Timedelta(days=20, hours=5)
     for name, frame in world.marketplace_as_of(t).items():
         pd.testing.assert_frame_equal(frame, again.marketplace_as_of(t)[name], obj=name)

@@ -115,6 +115,13 @@ def upgrade() -> None:
                     schema='monitoring')
     op.add_column('finding', sa.Column('discovered_day', pipelines.store.types.DayType(), nullable=True),
                   schema=_schema())
+    op.create_table('finding_refresh_key',
+    sa.Column('day', pipelines.store.types.DayType(), nullable=False),
+    sa.Column('rule', sa.String(length=40), nullable=False),
+    sa.Column('entity_id', sa.String(length=64), nullable=False),
+    sa.PrimaryKeyConstraint('day', 'rule', 'entity_id', name=op.f('pk_finding_refresh_key')),
+    schema='monitoring'
+    )
     op.create_table('finding_withdrawn',
     sa.Column('finding_id', sa.String(length=40), nullable=False),
     sa.Column('rule', sa.String(length=40), nullable=False),
@@ -131,13 +138,19 @@ def upgrade() -> None:
     )
     op.create_index(op.f('ix_finding_withdrawn_withdrawn_day'), 'finding_withdrawn', ['withdrawn_day'],
                     unique=False, schema='monitoring')
+    for column in ('orders_recorded', 'orders_recorded_late'):
+        op.add_column('seller_activity_daily', sa.Column(column, sa.Integer(), server_default='0', nullable=False),
+                      schema=_schema())
     op.execute(_for_dialect("DELETE FROM monitoring.seller_activity_daily"))
     op.execute(_for_dialect("DELETE FROM monitoring.seller_buyer_daily"))
 
 
 def downgrade() -> None:
+    for column in ('orders_recorded_late', 'orders_recorded'):
+        op.drop_column('seller_activity_daily', column, schema=_schema())
     op.drop_index(op.f('ix_finding_withdrawn_withdrawn_day'), table_name='finding_withdrawn', schema='monitoring')
     op.drop_table('finding_withdrawn', schema='monitoring')
+    op.drop_table('finding_refresh_key', schema='monitoring')
     op.drop_column('finding', 'discovered_day', schema=_schema())
     op.drop_index(op.f('ix_finding_observation_judged_on'), table_name='finding_observation', schema='monitoring')
     op.drop_column('finding_observation', 'judged_on', schema=_schema())
