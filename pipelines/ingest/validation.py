@@ -11,7 +11,9 @@ The step between "raw rows read from the source" and "rows staged":
 4. the entity's Great Expectations suite, loaded from `expectations/ombazar_<entity>.json`, runs on
    the normalised frame. For each number and timestamp column the frame carries the normalised text
    beside the parsed value (`<column>__text`), so a type error is the failure of a real expectation
-   (`expect_column_values_to_match_regex:unit_price_rial__text`) rather than a silent null;
+   (`expect_column_values_to_match_regex:unit_price_rial__text`) rather than a silent null. A related
+   column (`order_ordered_at`, from `related`) carries the referenced row's timestamp, so an ordering
+   across entities (a delivery not before its order) is a column-pair expectation like the others;
 5. references to known ids (`known`) are checked with pandas `isin` (the sets can be millions);
 6. every row that failed anything is quarantined with the names of what it failed and a sentence.
 
@@ -173,6 +175,18 @@ def _prepare(contract: EntityContract, rows: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(columns, index=pd.RangeIndex(len(rows)))
 
 
+def _related_values(refs: pd.Series, values: pd.Series | None) -> pd.Series:
+    """Beside each reference, the referenced row's timestamp (NaT where unknown or not given)."""
+    if values is None or values.empty:
+        return pd.Series(pd.NaT, index=refs.index, dtype=TIMESTAMP_DTYPE)
+    by_key = pd.Series(
+        pd.to_datetime(values, utc=True, errors="coerce").astype(TIMESTAMP_DTYPE).to_numpy(),
+        index=values.index.astype("str"),
+    )
+    by_key = by_key[~by_key.index.duplicated(keep="last")]
+    return refs.map(by_key).astype(TIMESTAMP_DTYPE)
+
+
 # -------------------------------------------------------------------------- suites
 
 
@@ -245,7 +259,10 @@ def build_suite_dict(contract: EntityContract) -> dict[str, Any]:
                 "generated_by": "pipelines.ingest.validation.write_default_suites",
                 "contract_version": "1",
                 "note": "run on the frame built by pipelines.ingest.validation; <column>__text is the "
-                "normalised text of a number or timestamp column",
+                "normalised text of a number or timestamp column"
+                + "".join(
+                    f"; {r.column} is the {r.field} of the row that {r.via} refers to" for r in contract.related
+                ),
             },
         },
     )
@@ -422,7 +439,13 @@ def _failures_from_results(
             continue
         if kind == "expect_column_pair_values_a_to_be_greater_than_b":
             a, b = kwargs["column_A"], kwargs["column_B"]
-            failures.append(_Failure(f"{kind}:{a}+{b}", a, rows, frame[a], f"is earlier than {b}"))
+            related = contract.related_column(b)
+            if related is None:
+                text: str | pd.Series = f"is earlier than {b}"
+            else:  # "delivered_at '…' is earlier than its order's ordered_at '…'"
+                parent = related.via.removesuffix("_id")
+                text = f"is earlier than its {parent}'s {related.field} " + _quote(frame[b].iloc[rows])
+            failures.append(_Failure(f"{kind}:{a}+{b}", a, rows, frame[a], text))
             continue
         gx_column = kwargs["column"]
         column = _column_of(gx_column)
@@ -650,6 +673,7 @@ def validate_batch(
     *,
     extracted_at: datetime,
     known: Mapping[str, set[str]] | None = None,
+    related: Mapping[str, pd.Series] | None = None,
     future_tolerance: timedelta = FUTURE_TOLERANCE,
 ) -> ValidationOutcome:
     """Normalise `raw` and validate it against the entity's suite; split it into valid and quarantined.
@@ -657,6 +681,10 @@ def validate_batch(
     `known` maps a referenced key (`category_code`, `seller_id`, `offer_id`, `order_id`, `unit_id`)
     to the ids that exist; a reference outside it quarantines the row. Keys absent from `known` are
     not checked. A timestamp later than `extracted_at + future_tolerance` is a future timestamp.
+    `related` maps a related column of the contract (deliveries: `order_ordered_at`) to the referenced
+    rows' timestamp, indexed by their key (a Series of each order's `ordered_at` by `order_id`); the
+    column is set beside each row and its ordering checked by the suite. A row whose referenced row is
+    not in it (or a column not given) is not checked for that ordering: an unknown reference is `known`'s.
     """
     contract = entity_contract(entity)
     if extracted_at.tzinfo is None:
@@ -689,6 +717,8 @@ def validate_batch(
         )
 
     frame = _prepare(contract, rows)
+    for r in contract.related:
+        frame[r.column] = _related_values(frame[r.via], (related or {}).get(r.column))
     latest_allowed = extracted_at + future_tolerance
     results = _run_suite(contract, frame, latest_allowed)
     failures = _failures_from_results(contract, frame, results, latest_allowed, future_tolerance)

@@ -338,6 +338,66 @@ def test_deadline_before_the_order_is_quarantined():
     )
 
 
+PAIR = "expect_column_pair_values_a_to_be_greater_than_b"
+
+
+@pytest.mark.parametrize(
+    ("change", "name", "reason"),
+    [
+        (
+            {"shipped_at": "2026-11-24T09:00:00Z"},
+            f"{PAIR}:delivered_at+shipped_at",
+            "delivered_at '2026-11-24 08:00:00+00:00' is earlier than shipped_at.",
+        ),
+        (
+            {"updated_at": "2026-11-24T07:59:59Z"},
+            f"{PAIR}:updated_at+delivered_at",
+            "updated_at '2026-11-24 07:59:59+00:00' is earlier than delivered_at.",
+        ),
+    ],
+)
+def test_a_delivery_out_of_order_is_quarantined(change, name, reason):
+    out = run("deliveries", delivery(), delivery(delivery_id="de-2", **change))
+    assert out.valid["delivery_id"].tolist() == ["de-1"]
+    q = out.quarantined.iloc[0]
+    assert (q["source_id"], q["failed_expectations"], q["reason"]) == ("de-2", name, reason)
+
+
+def test_delivery_orderings_skip_what_is_missing():
+    out = run(
+        "deliveries",
+        delivery(shipped_at=None),
+        delivery(delivery_id="de-2", status="shipped", delivered_at=None, delivered_qty=None),
+        delivery(delivery_id="de-3", shipped_at="2026-11-24T08:00:00Z", updated_at="2026-11-24T08:00:00Z"),
+    )
+    assert out.quarantined.empty and len(out.valid) == 3
+
+
+def test_a_delivery_before_its_order_is_quarantined():
+    ordered_at = pd.Series(
+        pd.to_datetime(["2026-11-20T08:00:00Z", "2026-11-24T09:30:00Z", "2026-11-24T08:00:00Z"]),
+        index=["or-1", "or-2", "or-3"],
+    )
+    out = run(
+        "deliveries",
+        delivery(),
+        delivery(delivery_id="de-2", order_id="or-2"),  # delivered half an hour before it was ordered
+        delivery(delivery_id="de-3", order_id="or-3"),  # delivered the instant it was ordered
+        delivery(delivery_id="de-4", order_id="or-9"),  # an order not given: the reference check's
+        delivery(delivery_id="de-5", order_id="or-2", status="pending", shipped_at=None, delivered_at=None),
+        related={"order_ordered_at": ordered_at},
+    )
+    assert out.valid["delivery_id"].tolist() == ["de-1", "de-3", "de-4", "de-5"]
+    q = only_quarantined(run("deliveries", delivery(order_id="or-2"), related={"order_ordered_at": ordered_at}))
+    assert q["failed_expectations"] == f"{PAIR}:delivered_at+order_ordered_at"
+    assert q["reason"] == (
+        "delivered_at '2026-11-24 08:00:00+00:00' is earlier than its order's ordered_at "
+        "'2026-11-24 09:30:00+00:00'."
+    )
+    # not given, the order's time is unknown and nothing is checked against it
+    assert run("deliveries", delivery(order_id="or-2")).quarantined.empty
+
+
 def test_one_row_can_fail_several_expectations_and_names_them_all():
     q = only_quarantined(run("offers", offer(unit="bushel", unit_price_rial="abc", status="gone")))
     assert q["failed_expectations"].split(",") == [
