@@ -15,6 +15,7 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -76,7 +77,7 @@ def offers_like(n: int, seed: int = 7) -> pd.DataFrame:
 
 
 def deliveries_like(n: int, *, typed: bool = False, seed: int = 7) -> pd.DataFrame:
-    """`n` delivery versions with a sprinkling of bad rows.
+    """`n` delivery versions with a sprinkling of bad rows (and 0.5% of orders placed after them, in `make`).
 
     Loosely typed (`typed=False`), as `pd.read_sql` hands them from the simulator's SQLite source:
     timestamps as ISO-8601 text, numbers as Python floats and ints with None, some numbers as text in
@@ -114,6 +115,9 @@ def deliveries_like(n: int, *, typed: bool = False, seed: int = 7) -> pd.DataFra
             "updated_at": updated,
         }
     )
+    # 0.3% shipped after they were delivered
+    swapped = has_delivery & (rng.random(n) < 0.003)
+    frame.loc[swapped, "shipped_at"] = frame.loc[swapped, "delivered_at"] + pd.Timedelta(hours=1)
     if typed:
         for column, bad in [("status", "lost"), ("buyer_rating", 7), ("delivered_qty", -1.0)]:
             frame.loc[rng.random(n) < 0.01, column] = bad
@@ -137,13 +141,23 @@ def deliveries_like(n: int, *, typed: bool = False, seed: int = 7) -> pd.DataFra
     return pd.concat([frame, again], ignore_index=True)
 
 
-def make(entity: str, n: int, typed: bool) -> tuple[pd.DataFrame, dict[str, set[str]]]:
-    """A batch of `n` rows of `entity` and the known references it is checked against."""
+def make(entity: str, n: int, typed: bool) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """A batch of `n` rows of `entity` and the keyword arguments of `validate_batch` beside it."""
     if entity == "offers":
-        return offers_like(n), {"category_code": {f"sb-{i}" for i in range(495)}}
+        return offers_like(n), {"known": {"category_code": {f"sb-{i}" for i in range(495)}}}
     raw = deliveries_like(n, typed=typed)
     orders = pd.unique(raw["order_id"])
-    return raw, {"order_id": set(orders[: int(len(orders) * 0.995)])}
+    known = orders[: int(len(orders) * 0.995)]
+    # each known order's ordered_at: before the deliveries, except 0.5% of orders placed after them
+    rng = np.random.default_rng(len(orders))
+    ordered_at = pd.Timestamp("2026-08-25", tz="UTC") + pd.to_timedelta(
+        rng.integers(0, 6 * 86400, len(known)), unit="s"
+    )
+    ordered_at = ordered_at.where(rng.random(len(known)) >= 0.005, pd.Timestamp("2026-11-25", tz="UTC"))
+    return raw, {
+        "known": {"order_id": set(known)},
+        "related": {"order_ordered_at": pd.Series(ordered_at, index=known)},
+    }
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -154,13 +168,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--typed", action="store_true", help="deliveries typed as PostgreSQL hands them")
     args = parser.parse_args(argv)
     t0 = time.perf_counter()
-    raw, known = make(args.entity, 100, args.typed)
-    validate_batch(args.entity, raw, extracted_at=EXTRACTED_AT, known=known)
+    raw, kwargs = make(args.entity, 100, args.typed)
+    validate_batch(args.entity, raw, extracted_at=EXTRACTED_AT, **kwargs)
     print(f"warm-up (GX import, context, suite): {time.perf_counter() - t0:.1f} s")
     for n in args.sizes:
-        raw, known = make(args.entity, n, args.typed)
+        raw, kwargs = make(args.entity, n, args.typed)
         t0 = time.perf_counter()
-        out = validate_batch(args.entity, raw, extracted_at=EXTRACTED_AT, known=known)
+        out = validate_batch(args.entity, raw, extracted_at=EXTRACTED_AT, **kwargs)
         seconds = time.perf_counter() - t0
         assert out.rows_in == len(out.valid) + len(out.quarantined) + out.duplicates_dropped
         print(
