@@ -338,19 +338,68 @@ def _runtime(suites_dir: Path = EXPECTATIONS_DIR) -> _GxRuntime:
         return _RUNTIMES[suites_dir]
 
 
+# the second pass asks for the failing rows' positions only (not GX's pandas query text, which filters the
+# whole frame again to print the same positions)
+_FAILING_ROWS_FORMAT = {
+    "result_format": "COMPLETE",
+    "partial_unexpected_count": 0,
+    "return_unexpected_index_query": False,
+}
+
+
+def _config_key(config: Any) -> str:
+    """An expectation as its type and kwargs (without the batch), to match a result across two runs."""
+    kwargs = {k: v for k, v in config.kwargs.items() if k != "batch_id"}
+    return json.dumps([config.type, kwargs], sort_keys=True, default=str)
+
+
 def _run_suite(contract: EntityContract, frame: pd.DataFrame, latest_allowed: datetime) -> list[Any]:
+    """The suite's results on `frame`, in the suite's order of evaluation.
+
+    Two passes over one batch: every expectation for its success alone, then only those that failed, for
+    the positions of their failing rows. An expectation that every row passes (most of them, on most
+    days) costs GX its check and nothing more; in one COMPLETE pass it also filtered the whole frame twice.
+    """
+    import great_expectations as gx
+    from great_expectations.validator.v1_validator import Validator
+
     runtime = _runtime()
     suite = runtime.suite(contract)
+    parameters = {LATEST_ALLOWED_PARAMETER: pd.Timestamp(latest_allowed)}
     with runtime.lock, warnings.catch_warnings():
         # GX's column-pair metric reads `Series.values` of tz-aware columns: pandas' deprecation is theirs
         warnings.filterwarnings("ignore", message="Series.values returning an ndarray that drops timezone")
-        batch = runtime.batch_definition(contract).get_batch(batch_parameters={"dataframe": frame})
-        result = batch.validate(
-            suite,
-            result_format={"result_format": "COMPLETE", "partial_unexpected_count": 0},
-            expectation_parameters={LATEST_ALLOWED_PARAMETER: pd.Timestamp(latest_allowed)},
+        # one Validator, one batch: GX loads (and fingerprints) the frame once for both passes
+        validator = Validator(
+            batch_definition=runtime.batch_definition(contract),
+            batch_parameters={"dataframe": frame},
+            result_format={"result_format": "BOOLEAN_ONLY"},
         )
-    return list(result.results)
+        first = validator.validate_expectation_suite(suite, expectation_parameters=parameters)
+        results: list[Any] = list(first.results)
+        failed = [
+            r
+            for r in results
+            if not r.success and not (r.exception_info and r.exception_info.get("raised_exception"))
+        ]
+        if not failed:
+            return results
+        validator.result_format = _FAILING_ROWS_FORMAT
+        again = gx.ExpectationSuite(
+            name=suite.name, expectations=[r.expectation_config.to_domain_obj() for r in failed]
+        )
+        rows = {
+            _config_key(r.expectation_config): r
+            for r in validator.validate_expectation_suite(again, expectation_parameters=parameters).results
+        }
+    failed_at = {id(r) for r in failed}
+    for i, result in enumerate(results):
+        if id(result) in failed_at:
+            detailed = rows.get(_config_key(result.expectation_config))
+            if detailed is None or detailed.success:
+                raise RuntimeError(f"{contract.suite_name}: {result.expectation_config.type} failed only once")
+            results[i] = detailed
+    return results
 
 
 # -------------------------------------------------------------------------- failures and reasons
