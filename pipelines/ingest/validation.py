@@ -38,7 +38,7 @@ import pandas as pd
 
 from pipelines.i18n.persian import DIGITS_TO_LATIN
 from pipelines.resources import shipped_dir
-from pipelines.source.contract import ContractError, EntityContract, Kind, entity_contract
+from pipelines.source.contract import ContractError, EntityContract, Field, Kind, entity_contract
 
 # nothing here may phone home; must be set before great_expectations is imported (lazily, below)
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
@@ -155,24 +155,89 @@ def _parse_timestamps(text: pd.Series) -> pd.Series:
     return parsed.astype(TIMESTAMP_DTYPE)
 
 
-def _prepare(contract: EntityContract, rows: pd.DataFrame) -> pd.DataFrame:
-    """The frame the suite runs on: each contract column normalised and typed, plus `<col>__text`."""
+# the instants a zoned ISO-8601 text of four-digit years can name
+_EARLIEST_TEXT = np.datetime64("0000-01-01T00:00:00", "us")
+_LATEST_TEXT = np.datetime64("9999-12-31T23:59:59.999999", "us")
+
+
+def _typed_number(series: pd.Series, kind: Kind) -> tuple[pd.Series, np.ndarray] | None:
+    """A typed number column read without text: its values, and where its text would fail the suite's
+    pattern (not finite; or, for an integer, a fraction or beyond int64). None: read it as text."""
+    dtype = series.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        return None
+    if pd.api.types.is_integer_dtype(dtype):
+        # the text of an integer is digits: it always matches
+        values = series.to_numpy(dtype="float64", na_value=np.nan)
+        return pd.Series(values, index=series.index), np.zeros(len(series), dtype=bool)
+    if dtype in (np.dtype("float64"), pd.Float64Dtype()):
+        # shortest round-trip text: parsing it back gives the same float64
+        values = series.to_numpy(dtype="float64", na_value=np.nan)
+        fails = ~np.isfinite(values)
+        if kind is Kind.INT:
+            fails |= (np.mod(values, 1) != 0) | (np.abs(values) >= 2**63)
+        return pd.Series(values, index=series.index), fails & ~np.isnan(values)
+    return None
+
+
+def _typed_timestamps(series: pd.Series) -> tuple[pd.Series, np.ndarray] | None:
+    """A zone-aware timestamp column read without text: its UTC instants to the microsecond, and where
+    its text would fail the suite's pattern (a year beyond four digits). None: read it as text."""
+    if not isinstance(series.dtype, pd.DatetimeTZDtype):
+        return None
+    values = series.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(dtype="datetime64[us]")
+    fails = (values < _EARLIEST_TEXT) | (values > _LATEST_TEXT)  # NaT compares False
+    parsed = pd.Series(values, index=series.index).dt.tz_localize("UTC").astype(TIMESTAMP_DTYPE)
+    return parsed.mask(fails), fails
+
+
+def _column_text(series: pd.Series, kind: Kind) -> pd.Series:
+    """The normalised text of a number or timestamp column."""
+    return _timestamp_text(series) if kind is Kind.TIMESTAMP else _number_text(series, kind)
+
+
+def _prepare(contract: EntityContract, rows: pd.DataFrame) -> tuple[pd.DataFrame, frozenset[str]]:
+    """The frame the suite runs on: each contract column normalised and typed, plus `<col>__text`; and the
+    number and timestamp columns the source handed typed.
+
+    A typed column has no text to check: its values are taken as they are, and its `<col>__text` holds
+    the text of only the values whose text would fail the suite's pattern (an infinite number, a
+    fraction in an integer column), so the same expectation quarantines them; null elsewhere.
+    """
     columns: dict[str, pd.Series] = {}
+    typed: set[str] = set()
     for f in contract.fields:
         raw = rows[f.name]
         if f.kind is Kind.TEXT:
             columns[f.name] = _free_text(raw)
         elif f.kind in (Kind.ID, Kind.ENUM):
             columns[f.name] = _text(raw)
-        elif f.kind in (Kind.INT, Kind.NUMBER):
-            text = _number_text(raw, f.kind)
-            columns[f.name] = pd.to_numeric(text, errors="coerce").astype("float64")
-            columns[f.name + TEXT_SUFFIX] = text
         else:
-            text = _timestamp_text(raw)
-            columns[f.name] = _parse_timestamps(text)
+            read = _typed_timestamps(raw) if f.kind is Kind.TIMESTAMP else _typed_number(raw, f.kind)
+            if read is not None:
+                typed.add(f.name)
+                columns[f.name], fails = read
+                text = pd.Series(np.nan, index=raw.index, dtype="str")
+                if fails.any():
+                    text[fails] = _column_text(raw[fails], f.kind)
+                columns[f.name + TEXT_SUFFIX] = text
+                continue
+            text = _column_text(raw, f.kind)
+            if f.kind is Kind.TIMESTAMP:
+                columns[f.name] = _parse_timestamps(text)
+            else:
+                columns[f.name] = pd.to_numeric(text, errors="coerce").astype("float64")
             columns[f.name + TEXT_SUFFIX] = text
-    return pd.DataFrame(columns, index=pd.RangeIndex(len(rows)))
+    return pd.DataFrame(columns, index=pd.RangeIndex(len(rows))), frozenset(typed)
+
+
+def _text_at(
+    rows: pd.DataFrame, frame: pd.DataFrame, typed: frozenset[str], field: Field, at: np.ndarray
+) -> pd.Series:
+    """The normalised text of a number or timestamp column at positions `at`, indexed by position."""
+    if field.name not in typed:
+        return frame[field.name + TEXT_SUFFIX].iloc[at]
+    return pd.Series(_column_text(rows[field.name].iloc[at], field.kind).to_numpy(dtype=object), index=at)
 
 
 def _related_values(refs: pd.Series, values: pd.Series | None) -> pd.Series:
@@ -454,7 +519,9 @@ def _range_text(kwargs: Mapping[str, Any], values: pd.Series) -> pd.Series:
 
 def _failures_from_results(
     contract: EntityContract,
+    rows: pd.DataFrame,
     frame: pd.DataFrame,
+    typed: frozenset[str],
     results: list[Any],
     latest_allowed: datetime,
     future_tolerance: timedelta = FUTURE_TOLERANCE,
@@ -471,8 +538,8 @@ def _failures_from_results(
             )
         if result.success:
             continue
-        rows = np.asarray(result.result.get("unexpected_index_list") or [], dtype="int64")
-        if len(rows) != result.result.get("unexpected_count", len(rows)):
+        failing = np.asarray(result.result.get("unexpected_index_list") or [], dtype="int64")
+        if len(failing) != result.result.get("unexpected_count", len(failing)):
             raise RuntimeError(f"{contract.suite_name}: {kind} returned an incomplete index list")
         if kind == "expect_compound_columns_to_be_unique":
             cols = kwargs["column_list"]
@@ -480,7 +547,7 @@ def _failures_from_results(
                 _Failure(
                     name=f"{kind}:{'+'.join(cols)}",
                     column=None,
-                    rows=rows,
+                    rows=failing,
                     shown=None,
                     text=f"another row has the same {' and '.join(cols)} but a different payload",
                 )
@@ -493,8 +560,8 @@ def _failures_from_results(
                 text: str | pd.Series = f"is earlier than {b}"
             else:  # "delivered_at '…' is earlier than its order's ordered_at '…'"
                 parent = related.via.removesuffix("_id")
-                text = f"is earlier than its {parent}'s {related.field} " + _quote(frame[b].iloc[rows])
-            failures.append(_Failure(f"{kind}:{a}+{b}", a, rows, frame[a], text))
+                text = f"is earlier than its {parent}'s {related.field} " + _quote(frame[b].iloc[failing])
+            failures.append(_Failure(f"{kind}:{a}+{b}", a, failing, frame[a], text))
             continue
         gx_column = kwargs["column"]
         column = _column_of(gx_column)
@@ -504,17 +571,17 @@ def _failures_from_results(
         if kind == "expect_column_values_to_not_be_null":
             given = _condition_column(kwargs.get("row_condition"))
             text = f"is missing although {given} is given" if given else "is missing"
-            failures.append(_Failure(name, column, rows, None, text))
+            failures.append(_Failure(name, column, failing, None, text))
         elif kind == "expect_column_values_to_match_regex":
             what = {Kind.INT: "an integer", Kind.NUMBER: "a number"}.get(field.kind, "an ISO-8601 timestamp")
-            failures.append(_Failure(name, column, rows, shown, f"is not {what}", parse_failure=True))
+            failures.append(_Failure(name, column, failing, shown, f"is not {what}", parse_failure=True))
         elif kind == "expect_column_values_to_not_match_regex":
             failures.append(
-                _Failure(name, column, rows, shown, "has no time zone (never guessed)", parse_failure=True)
+                _Failure(name, column, failing, shown, "has no time zone (never guessed)", parse_failure=True)
             )
         elif kind == "expect_column_values_to_be_in_set":
             failures.append(
-                _Failure(name, column, rows, shown, f"is not one of {', '.join(kwargs['value_set'])}")
+                _Failure(name, column, failing, shown, f"is not one of {', '.join(kwargs['value_set'])}")
             )
         elif kind == "expect_column_values_to_be_between" and field.kind is Kind.TIMESTAMP:
             limit = pd.Timestamp(latest_allowed).tz_convert("UTC")
@@ -522,12 +589,12 @@ def _failures_from_results(
                 f"is a future timestamp (later than {limit:%Y-%m-%dT%H:%M:%SZ}, "
                 f"the extraction time plus {future_tolerance.total_seconds() / 60:g} minutes)"
             )
-            failures.append(_Failure(name, column, rows, frame[gx_column + TEXT_SUFFIX], text))
+            failures.append(_Failure(name, column, failing, _text_at(rows, frame, typed, field, failing), text))
         elif kind == "expect_column_values_to_be_between":
-            text = _range_text(kwargs, frame[gx_column].iloc[rows])
-            failures.append(_Failure(name, column, rows, frame[gx_column + TEXT_SUFFIX], text))
+            text = _range_text(kwargs, frame[gx_column].iloc[failing])
+            failures.append(_Failure(name, column, failing, _text_at(rows, frame, typed, field, failing), text))
         else:
-            failures.append(_Failure(name, column, rows, shown, "fails the check"))
+            failures.append(_Failure(name, column, failing, shown, "fails the check"))
     return failures
 
 
@@ -554,12 +621,12 @@ def _reference_failures(
 
 
 def _parse_failures(
-    contract: EntityContract, frame: pd.DataFrame, failures: list[_Failure]
+    contract: EntityContract, frame: pd.DataFrame, typed: frozenset[str], failures: list[_Failure]
 ) -> list[_Failure]:
     """Text the suite let through that still did not parse (e.g. 2026-02-30): never stage it as null."""
     found = []
     for f in contract.fields:
-        if not f.parsed:
+        if not f.parsed or f.name in typed:  # a typed value needs no parsing
             continue
         text = frame[f.name + TEXT_SUFFIX]
         lost = (text.notna() & frame[f.name].isna()).to_numpy().copy()
@@ -609,7 +676,7 @@ class ValidationOutcome:
 
 
 def _empty_valid(contract: EntityContract) -> pd.DataFrame:
-    return _typed_valid(contract, _prepare(contract, pd.DataFrame({c: [] for c in contract.columns})))
+    return _typed_valid(contract, _prepare(contract, pd.DataFrame({c: [] for c in contract.columns}))[0])
 
 
 def _empty_quarantine() -> pd.DataFrame:
@@ -675,7 +742,7 @@ def _quarantine_frame(
         elif failure.shown is None:
             fragment = np.full(len(idx), f"{failure.column} ", dtype=object) + text
         else:
-            quoted = _quote(failure.shown.iloc[failure.rows]).to_numpy(dtype=object)
+            quoted = _quote(failure.shown.loc[failure.rows]).to_numpy(dtype=object)
             fragment = failure.column + " " + quoted + " " + text
         first = names[idx] == ""
         names[idx] = np.where(first, failure.name, names[idx] + "," + failure.name)
@@ -765,13 +832,13 @@ def validate_batch(
             entity, _empty_valid(contract), _empty_quarantine(), extra, duplicates_dropped, rows_in
         )
 
-    frame = _prepare(contract, rows)
+    frame, typed = _prepare(contract, rows)
     for r in contract.related:
         frame[r.column] = _related_values(frame[r.via], (related or {}).get(r.column))
     latest_allowed = extracted_at + future_tolerance
     results = _run_suite(contract, frame, latest_allowed)
-    failures = _failures_from_results(contract, frame, results, latest_allowed, future_tolerance)
-    failures += _parse_failures(contract, frame, failures)
+    failures = _failures_from_results(contract, rows, frame, typed, results, latest_allowed, future_tolerance)
+    failures += _parse_failures(contract, frame, typed, failures)
     failures += _reference_failures(contract, frame, known)
     failures = _drop_implied(failures)
 
