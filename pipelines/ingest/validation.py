@@ -240,16 +240,37 @@ def _text_at(
     return pd.Series(_column_text(rows[field.name].iloc[at], field.kind).to_numpy(dtype=object), index=at)
 
 
+def _key_codes(keys: pd.Series, refs: pd.Series) -> tuple[np.ndarray, np.ndarray, int]:
+    """One code per distinct text over `keys` and `refs` (-1 for null): the codes of each, and how many."""
+    codes, uniques = pd.factorize(pd.concat([keys.astype("str"), refs.astype("str")], ignore_index=True))
+    return codes[: len(keys)], codes[len(keys) :], len(uniques)
+
+
+def _known(refs: pd.Series, known: Iterable[str]) -> np.ndarray:
+    """Whether each reference is one of `known` (a null one is not): `Series.isin` in one hashing pass."""
+    key_codes, ref_codes, count = _key_codes(pd.Series([k for k in known if isinstance(k, str)]), refs)
+    present = np.zeros(count + 1, dtype=bool)  # the extra last slot answers the null code -1
+    present[key_codes] = True
+    present[-1] = False
+    return present[ref_codes]
+
+
 def _related_values(refs: pd.Series, values: pd.Series | None) -> pd.Series:
-    """Beside each reference, the referenced row's timestamp (NaT where unknown or not given)."""
+    """Beside each reference, the referenced row's timestamp (NaT where unknown or not given); where
+    `values` repeats a key, its last value."""
     if values is None or values.empty:
         return pd.Series(pd.NaT, index=refs.index, dtype=TIMESTAMP_DTYPE)
-    by_key = pd.Series(
-        pd.to_datetime(values, utc=True, errors="coerce").astype(TIMESTAMP_DTYPE).to_numpy(),
-        index=values.index.astype("str"),
-    )
-    by_key = by_key[~by_key.index.duplicated(keep="last")]
-    return refs.map(by_key).astype(TIMESTAMP_DTYPE)
+    instants = pd.to_datetime(values, utc=True, errors="coerce").astype(TIMESTAMP_DTYPE)
+    key_codes, ref_codes, count = _key_codes(pd.Series(values.index.astype("str")), refs)
+    # the last position of each code among the keys: first seen from the end
+    codes, first_from_end = np.unique(key_codes[::-1], return_index=True)
+    last = np.full(count + 1, -1, dtype=np.int64)  # the extra last slot answers the null code -1
+    last[codes] = len(key_codes) - 1 - first_from_end
+    last[-1] = -1
+    at = last[ref_codes]
+    naive = instants.dt.tz_localize(None).to_numpy()
+    taken = np.where(at >= 0, naive[np.maximum(at, 0)], np.datetime64("NaT"))
+    return pd.Series(taken, index=refs.index).dt.tz_localize("UTC").astype(TIMESTAMP_DTYPE)
 
 
 # -------------------------------------------------------------------------- suites
@@ -606,13 +627,13 @@ def _reference_failures(
         if known is None or f.references is None or f.references not in known:
             continue
         values = frame[f.name]
-        unknown = values.notna() & ~values.isin(known[f.references])
+        unknown = values.notna().to_numpy() & ~_known(values, known[f.references])
         if unknown.any():
             failures.append(
                 _Failure(
                     f"known_reference:{f.name}",
                     f.name,
-                    np.flatnonzero(unknown.to_numpy()),
+                    np.flatnonzero(unknown),
                     values,
                     f"is not a known {f.references}",
                 )
