@@ -804,6 +804,24 @@ def _drop_implied(failures: list[_Failure]) -> list[_Failure]:
     return kept
 
 
+def _exact_duplicates(rows: pd.DataFrame, key: str) -> np.ndarray:
+    """Rows equal in every column to an earlier row. Only rows whose key is repeated can be: whole rows
+    are compared among those alone (a few, on most days) rather than across the batch. Unhashable values
+    (nested JSON) are compared as text."""
+    try:
+        candidates = rows[key].duplicated(keep=False).to_numpy()
+    except TypeError:
+        return rows.astype("str").duplicated(keep="first").to_numpy()
+    exact = np.zeros(len(rows), dtype=bool)
+    if candidates.any():
+        repeated = rows.loc[candidates]
+        try:
+            exact[candidates] = repeated.duplicated(keep="first").to_numpy()
+        except TypeError:
+            exact[candidates] = repeated.astype("str").duplicated(keep="first").to_numpy()
+    return exact
+
+
 def validate_batch(
     entity: str,
     raw: pd.DataFrame,
@@ -842,11 +860,9 @@ def validate_batch(
     extra = tuple(str(c) for c in raw.columns if c not in contract.columns)
 
     rows = raw.reset_index(drop=True)
-    try:
-        exact_duplicate = rows.duplicated(keep="first").to_numpy()
-    except TypeError:  # unhashable values (nested JSON): compare their text
-        exact_duplicate = rows.astype("str").duplicated(keep="first").to_numpy()
-    rows = rows.loc[~exact_duplicate].reset_index(drop=True)
+    exact_duplicate = _exact_duplicates(rows, contract.key)
+    if exact_duplicate.any():
+        rows = rows.loc[~exact_duplicate].reset_index(drop=True)
     duplicates_dropped = int(exact_duplicate.sum())
     if rows.empty:
         return ValidationOutcome(
