@@ -386,6 +386,7 @@ class _GxRuntime:
         self.datasource = self.context.data_sources.add_pandas("rasad_batches")
         self.suites_dir = suites_dir
         self._suites: dict[str, Any] = {}
+        self._plans: dict[str, _SuitePlan] = {}
         self._batch_definitions: dict[str, Any] = {}
         self.lock = threading.Lock()
 
@@ -409,6 +410,25 @@ class _GxRuntime:
             self._suites[contract.name] = suite
         return self._suites[contract.name]
 
+    def plan(self, contract: EntityContract) -> _SuitePlan:
+        """The entity's suite split into groups that read no column in common, and GX's order of it."""
+        if contract.name not in self._plans:
+            import great_expectations as gx
+
+            suite = self.suite(contract)
+            keys = [_expectation_key(e.configuration) for e in suite.expectations]
+            if len(set(keys)) != len(keys):
+                raise ContractError(f"{contract.suite_name}: two expectations check the same columns alike")
+            groups = []
+            for columns, expectations in _column_groups(suite.expectations):
+                part = gx.ExpectationSuite(name=suite.name, expectations=[e.configuration for e in expectations])
+                if len(part.expectations) != len(expectations):
+                    raise ContractError(f"{contract.suite_name}: some expectations could not be loaded by GX")
+                groups.append((columns, part))
+            rank = {_expectation_key(e.configuration): i for i, e in enumerate(_evaluation_order(suite.expectations))}
+            self._plans[contract.name] = _SuitePlan(tuple(groups), rank)
+        return self._plans[contract.name]
+
     def batch_definition(self, contract: EntityContract) -> Any:
         """The whole-dataframe batch definition of the entity's dataframe asset."""
         if contract.name not in self._batch_definitions:
@@ -428,6 +448,65 @@ def _runtime(suites_dir: Path = EXPECTATIONS_DIR) -> _GxRuntime:
         return _RUNTIMES[suites_dir]
 
 
+@dataclass(frozen=True)
+class _SuitePlan:
+    groups: tuple[tuple[list[str], Any], ...]  # (the columns read, the part of the suite reading them)
+    rank: dict[tuple[Any, ...], int]  # an expectation's place in GX's order over the whole suite
+
+
+def _expectation_key(config: Any) -> tuple[Any, ...]:
+    """What an expectation checks, whatever its values: its type, columns and the column of its row
+    condition (unique within a suite)."""
+    kwargs = config.kwargs
+    return (
+        config.type,
+        kwargs.get("column"),
+        kwargs.get("column_A"),
+        kwargs.get("column_B"),
+        tuple(kwargs.get("column_list") or ()),
+        _condition_column(kwargs.get("row_condition")),
+    )
+
+
+def _columns_read(config: Any) -> list[str]:
+    key = _expectation_key(config)
+    return [c for c in (key[1], key[2], key[3], *key[4], key[5]) if c is not None]
+
+
+def _column_groups(expectations: list[Any]) -> list[tuple[list[str], list[Any]]]:
+    """The expectations in groups that read no column in common, each with the columns it reads."""
+    group_of: dict[str, int] = {}
+    groups: list[tuple[set[str], list[Any]]] = []
+    for expectation in expectations:
+        columns = set(_columns_read(expectation.configuration))
+        joined = sorted({group_of[c] for c in columns if c in group_of})
+        if joined:  # merge every group this expectation touches into the first of them
+            into = joined[0]
+            for other in joined[1:]:
+                groups[into][0].update(groups[other][0])
+                groups[into][1].extend(groups[other][1])
+                groups[other] = (set(), [])
+        else:
+            into = len(groups)
+            groups.append((set(), []))
+        groups[into][0].update(columns)
+        groups[into][1].append(expectation)
+        for column in groups[into][0]:
+            group_of[column] = into
+    return [(sorted(columns), found) for columns, found in groups if found]
+
+
+def _evaluation_order(expectations: list[Any]) -> list[Any]:
+    """The expectations in the order GX evaluates and reports a whole suite: grouped by the `column`
+    each names, the groups in order of first appearance, those naming none (pairs, compound) as one
+    group (GX's Validator.process_expectations_for_validation; tests/ingest/test_suites.py holds it)."""
+    groups: dict[str | None, list[Any]] = {}
+    for expectation in expectations:
+        column = expectation.configuration.kwargs.get("column")
+        groups.setdefault(column if isinstance(column, str) else None, []).append(expectation)
+    return [expectation for group in groups.values() for expectation in group]
+
+
 # the second pass asks for the failing rows' positions only (not GX's pandas query text, which filters the
 # whole frame again to print the same positions)
 _FAILING_ROWS_FORMAT = {
@@ -444,50 +523,57 @@ def _config_key(config: Any) -> str:
 
 
 def _run_suite(contract: EntityContract, frame: pd.DataFrame, latest_allowed: datetime) -> list[Any]:
-    """The suite's results on `frame`, in the suite's order of evaluation.
+    """The suite's results on `frame`, in GX's order of evaluation over the whole suite.
 
-    Two passes over one batch: every expectation for its success alone, then only those that failed, for
-    the positions of their failing rows. An expectation that every row passes (most of them, on most
-    days) costs GX its check and nothing more; in one COMPLETE pass it also filtered the whole frame twice.
+    GX copies the whole frame for every column expectation (it drops the rows where that column is
+    null from every column), so the suite runs in parts that read no column in common, each on a frame
+    of only its columns. Each part runs twice over one batch: every expectation for its success alone,
+    then only those that failed, for the positions of their failing rows. An expectation that every row
+    passes (most of them, on most days) costs GX its check and nothing more.
     """
-    import great_expectations as gx
-    from great_expectations.validator.v1_validator import Validator
-
     runtime = _runtime()
-    suite = runtime.suite(contract)
+    plan = runtime.plan(contract)
     parameters = {LATEST_ALLOWED_PARAMETER: pd.Timestamp(latest_allowed)}
+    results: list[Any] = []
     with runtime.lock, warnings.catch_warnings():
         # GX's column-pair metric reads `Series.values` of tz-aware columns: pandas' deprecation is theirs
         warnings.filterwarnings("ignore", message="Series.values returning an ndarray that drops timezone")
-        # one Validator, one batch: GX loads (and fingerprints) the frame once for both passes
-        validator = Validator(
-            batch_definition=runtime.batch_definition(contract),
-            batch_parameters={"dataframe": frame},
-            result_format={"result_format": "BOOLEAN_ONLY"},
-        )
-        first = validator.validate_expectation_suite(suite, expectation_parameters=parameters)
-        results: list[Any] = list(first.results)
-        failed = [
-            r
-            for r in results
-            if not r.success and not (r.exception_info and r.exception_info.get("raised_exception"))
-        ]
-        if not failed:
-            return results
-        validator.result_format = _FAILING_ROWS_FORMAT
-        again = gx.ExpectationSuite(
-            name=suite.name, expectations=[r.expectation_config.to_domain_obj() for r in failed]
-        )
-        rows = {
-            _config_key(r.expectation_config): r
-            for r in validator.validate_expectation_suite(again, expectation_parameters=parameters).results
-        }
+        for columns, part in plan.groups:
+            results += _run_part(runtime.batch_definition(contract), frame[columns], part, parameters)
+    results.sort(key=lambda r: plan.rank[_expectation_key(r.expectation_config)])
+    return results
+
+
+def _run_part(batch_definition: Any, frame: pd.DataFrame, suite: Any, parameters: dict[str, Any]) -> list[Any]:
+    """One part of the suite on `frame`: success first, then failing rows for what failed."""
+    import great_expectations as gx
+    from great_expectations.validator.v1_validator import Validator
+
+    # one Validator, one batch: GX loads (and fingerprints) the frame once for both passes
+    validator = Validator(
+        batch_definition=batch_definition,
+        batch_parameters={"dataframe": frame},
+        result_format={"result_format": "BOOLEAN_ONLY"},
+    )
+    first = validator.validate_expectation_suite(suite, expectation_parameters=parameters)
+    results: list[Any] = list(first.results)
+    failed = [
+        r for r in results if not r.success and not (r.exception_info and r.exception_info.get("raised_exception"))
+    ]
+    if not failed:
+        return results
+    validator.result_format = _FAILING_ROWS_FORMAT
+    again = gx.ExpectationSuite(name=suite.name, expectations=[r.expectation_config.to_domain_obj() for r in failed])
+    rows = {
+        _config_key(r.expectation_config): r
+        for r in validator.validate_expectation_suite(again, expectation_parameters=parameters).results
+    }
     failed_at = {id(r) for r in failed}
     for i, result in enumerate(results):
         if id(result) in failed_at:
             detailed = rows.get(_config_key(result.expectation_config))
             if detailed is None or detailed.success:
-                raise RuntimeError(f"{contract.suite_name}: {result.expectation_config.type} failed only once")
+                raise RuntimeError(f"{suite.name}: {result.expectation_config.type} failed only once")
             results[i] = detailed
     return results
 
