@@ -107,7 +107,12 @@ def _translate_where(text: pd.Series, table: dict[int, Any], needed: pd.Series) 
 def _free_text(series: pd.Series) -> pd.Series:
     """Text typed by people: trimmed, Arabic letters made Persian."""
     text = _text(series)
-    return _translate_where(text, _PERSIAN_LETTERS, text.str.contains("[يىك]", regex=True))
+    if text.str.contains("[يىك]", regex=True).fillna(False).any():
+        # letter for letter, as str.translate would, but a pass over the column per letter rather than
+        # a Python call per value: titles typed on an Arabic keyboard are the rule, not the exception
+        for arabic, persian in _PERSIAN_LETTERS.items():
+            text = text.str.replace(chr(arabic), str(persian), regex=False)
+    return text
 
 
 def _number_text(series: pd.Series, kind: Kind) -> pd.Series:
