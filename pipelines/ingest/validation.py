@@ -11,7 +11,9 @@ The step between "raw rows read from the source" and "rows staged":
 4. the entity's Great Expectations suite, loaded from `expectations/ombazar_<entity>.json`, runs on
    the normalised frame. For each number and timestamp column the frame carries the normalised text
    beside the parsed value (`<column>__text`), so a type error is the failure of a real expectation
-   (`expect_column_values_to_match_regex:unit_price_rial__text`) rather than a silent null. A related
+   (`expect_column_values_to_match_regex:unit_price_rial__text`) rather than a silent null; a column
+   the source hands typed (int, float, zone-aware timestamp) has no text to check, and its `__text`
+   holds only the values whose text would fail (an infinite number, a fraction in an integer). A related
    column (`order_ordered_at`, from `related`) carries the referenced row's timestamp, so an ordering
    across entities (a delivery not before its order) is a column-pair expectation like the others;
 5. references to known ids (`known`) are checked with pandas `isin` (the sets can be millions);
@@ -354,7 +356,8 @@ def build_suite_dict(contract: EntityContract) -> dict[str, Any]:
                 "generated_by": "pipelines.ingest.validation.write_default_suites",
                 "contract_version": "1",
                 "note": "run on the frame built by pipelines.ingest.validation; <column>__text is the "
-                "normalised text of a number or timestamp column"
+                "normalised text of a number or timestamp column (of a typed one, only the values whose text "
+                "would fail)"
                 + "".join(
                     f"; {r.column} is the {r.field} of the row that {r.via} refers to" for r in contract.related
                 ),
