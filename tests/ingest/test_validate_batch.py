@@ -143,6 +143,42 @@ def test_typed_rows_from_postgresql_pass():
     assert out.valid["updated_at"].iloc[1] == pd.Timestamp("2026-11-25T01:00:00Z")
 
 
+def test_typed_values_that_break_the_contract_are_quarantined_as_their_text_is():
+    """A typed column is read without its text, yet fails the same expectations with the same reasons."""
+    rows = [
+        delivery(),
+        delivery(delivery_id="de-2", delivered_qty="inf"),
+        delivery(delivery_id="de-3", buyer_rating="2.5"),
+        delivery(delivery_id="de-4", buyer_rating="7"),
+        delivery(delivery_id="de-5", delivered_qty="-1"),
+        delivery(delivery_id="de-6", updated_at="2026-11-27T00:00:00Z"),
+    ]
+    as_text = run("deliveries", *rows)
+    typed = batch(*rows)
+    typed["delivered_qty"] = typed["delivered_qty"].astype("float64")
+    typed["buyer_rating"] = typed["buyer_rating"].astype("float64")  # ints with nulls arrive as floats
+    for column in ("shipped_at", "delivered_at", "updated_at"):
+        typed[column] = pd.to_datetime(typed[column], utc=True)
+    out = validate_batch("deliveries", typed, extracted_at=EXTRACTED_AT)
+    assert out.valid["delivery_id"].tolist() == as_text.valid["delivery_id"].tolist() == ["de-1"]
+    pd.testing.assert_frame_equal(out.valid, as_text.valid)
+    by_id = out.quarantined.set_index("source_id")
+    expected = as_text.quarantined.set_index("source_id")
+    assert by_id["failed_expectations"].to_dict() == expected["failed_expectations"].to_dict() == {
+        "de-2": "expect_column_values_to_match_regex:delivered_qty__text",
+        "de-3": "expect_column_values_to_match_regex:buyer_rating__text",
+        "de-4": "expect_column_values_to_be_between:buyer_rating",
+        "de-5": "expect_column_values_to_be_between:delivered_qty",
+        "de-6": "expect_column_values_to_be_between:updated_at",
+    }
+    for source_id in ("de-2", "de-3", "de-4"):
+        assert by_id.loc[source_id, "reason"] == expected.loc[source_id, "reason"]
+    assert by_id.loc["de-3", "reason"] == "buyer_rating '2.5' is not an integer."
+    # a typed value is quoted as the text of its value: a float as a float, an instant in ISO-8601
+    assert by_id.loc["de-5", "reason"] == "delivered_qty '-1.0' is less than 0."
+    assert by_id.loc["de-6", "reason"].startswith("updated_at '2026-11-27T00:00:00.000000Z' is a future timestamp")
+
+
 def test_clean_deliveries_and_orders_pass():
     assert run(
         "deliveries",
