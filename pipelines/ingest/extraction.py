@@ -24,6 +24,7 @@ from pipelines.ingest import tables as ingest_tables
 from pipelines.ingest.validation import FUTURE_TOLERANCE, validate_batch
 from pipelines.monitored_day import TEHRAN, MonitoredDay
 from pipelines.reference import tables as ref_tables
+from pipelines.source.contract import entity_contract
 from pipelines.source.reader import ENTITY_KEYS, Source
 from pipelines.store.engine import id_scratch, insert_frame
 
@@ -123,6 +124,34 @@ def known_references(conn: Connection, entity: str, raw: pd.DataFrame, batches: 
             )
         }
     return known
+
+
+def related_timestamps(conn: Connection, entity: str, raw: pd.DataFrame, batches: dict) -> dict[str, pd.Series]:
+    """For each related column of the entity's contract (a delivery's `order_ordered_at`), the referenced
+    rows' timestamp by key: their latest version staged before, or valid in this run's parent batch."""
+    found: dict[str, pd.Series] = {}
+    for related in entity_contract(entity).related:
+        if related.via not in raw.columns:
+            continue
+        parent = REFERENCES[entity][related.via]
+        table = ingest_tables.STAGING_TABLES[parent]
+        key = ENTITY_KEYS[parent]
+        columns = [key, related.field, "updated_at"]
+        wanted = [str(v) for v in pd.unique(raw[related.via].astype("string").dropna())]
+        stmt = select(*(table.c[c] for c in columns)).where(table.c[key].in_(bindparam("ids", expanding=True)))
+        parts = [
+            pd.DataFrame(conn.execute(stmt, {"ids": wanted[start : start + 5000]}).all(), columns=columns)
+            for start in range(0, len(wanted), 5000)
+        ]
+        parent_valid = batches.get(parent)
+        if parent_valid is not None and not parent_valid.empty:
+            parts.append(parent_valid[columns])
+        rows = pd.concat([p for p in parts if not p.empty] or [pd.DataFrame(columns=columns)], ignore_index=True)
+        for c in columns[1:]:
+            rows[c] = pd.to_datetime(rows[c], utc=True)
+        latest = rows.sort_values("updated_at", kind="stable").drop_duplicates(key, keep="last")
+        found[related.column] = pd.Series(latest[related.field].to_numpy(), index=latest[key].astype("str"))
+    return found
 
 
 def _quarantine_frame(entity: str, quarantined: pd.DataFrame, day: date, run_id: str) -> pd.DataFrame:
@@ -263,7 +292,8 @@ def extract_day(
             known = known_references(conn, entity, both, valid_batches)
             del retried
             validate = partial(validate_batch, entity, extracted_at=extracted_at, known=known,
-                               future_tolerance=future_tolerance)
+                               future_tolerance=future_tolerance,
+                               related=related_timestamps(conn, entity, both, valid_batches))
             outcome = validate(batch.rows)
             orphan = _orphans(entity, outcome.quarantined)
             to_park = outcome.quarantined[orphan]

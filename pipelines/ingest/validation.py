@@ -11,7 +11,11 @@ The step between "raw rows read from the source" and "rows staged":
 4. the entity's Great Expectations suite, loaded from `expectations/ombazar_<entity>.json`, runs on
    the normalised frame. For each number and timestamp column the frame carries the normalised text
    beside the parsed value (`<column>__text`), so a type error is the failure of a real expectation
-   (`expect_column_values_to_match_regex:unit_price_rial__text`) rather than a silent null;
+   (`expect_column_values_to_match_regex:unit_price_rial__text`) rather than a silent null; a column
+   the source hands typed (int, float, zone-aware timestamp) has no text to check, and its `__text`
+   holds only the values whose text would fail (an infinite number, a fraction in an integer). A related
+   column (`order_ordered_at`, from `related`) carries the referenced row's timestamp, so an ordering
+   across entities (a delivery not before its order) is a column-pair expectation like the others;
 5. references to known ids (`known`) are checked with pandas `isin` (the sets can be millions);
 6. every row that failed anything is quarantined with the names of what it failed and a sentence.
 
@@ -36,7 +40,7 @@ import pandas as pd
 
 from pipelines.i18n.persian import DIGITS_TO_LATIN
 from pipelines.resources import shipped_dir
-from pipelines.source.contract import ContractError, EntityContract, Kind, entity_contract
+from pipelines.source.contract import ContractError, EntityContract, Field, Kind, entity_contract
 
 # nothing here may phone home; must be set before great_expectations is imported (lazily, below)
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
@@ -105,7 +109,12 @@ def _translate_where(text: pd.Series, table: dict[int, Any], needed: pd.Series) 
 def _free_text(series: pd.Series) -> pd.Series:
     """Text typed by people: trimmed, Arabic letters made Persian."""
     text = _text(series)
-    return _translate_where(text, _PERSIAN_LETTERS, text.str.contains("[يىك]", regex=True))
+    if text.str.contains("[يىك]", regex=True).fillna(False).any():
+        # letter for letter, as str.translate would, but a pass over the column per letter rather than
+        # a Python call per value: titles typed on an Arabic keyboard are the rule, not the exception
+        for arabic, persian in _PERSIAN_LETTERS.items():
+            text = text.str.replace(chr(arabic), str(persian), regex=False)
+    return text
 
 
 def _number_text(series: pd.Series, kind: Kind) -> pd.Series:
@@ -148,29 +157,131 @@ def _timestamp_text(series: pd.Series) -> pd.Series:
 
 def _parse_timestamps(text: pd.Series) -> pd.Series:
     """Parse zoned ISO-8601 text to UTC; zone-less or unparseable text becomes NaT (never guessed)."""
-    zoned = text.str.match(_ZONED_TIMESTAMP).fillna(False).astype(bool)
-    parsed = pd.to_datetime(text.where(zoned), utc=True, format="ISO8601", errors="coerce")
-    return parsed.astype(TIMESTAMP_DTYPE)
+    zoned = text.str.match(_ZONED_TIMESTAMP).fillna(False).astype(bool).to_numpy()
+    parsed = pd.Series(pd.NaT, index=text.index, dtype=TIMESTAMP_DTYPE)
+    if zoned.any():  # only the zoned text is parsed: pandas' parser slows on a column full of nulls
+        parsed[zoned] = pd.to_datetime(text[zoned], utc=True, format="ISO8601", errors="coerce").astype(
+            TIMESTAMP_DTYPE
+        )
+    return parsed
 
 
-def _prepare(contract: EntityContract, rows: pd.DataFrame) -> pd.DataFrame:
-    """The frame the suite runs on: each contract column normalised and typed, plus `<col>__text`."""
+# the instants a zoned ISO-8601 text of four-digit years can name
+_EARLIEST_TEXT = np.datetime64("0000-01-01T00:00:00", "us")
+_LATEST_TEXT = np.datetime64("9999-12-31T23:59:59.999999", "us")
+
+
+def _typed_number(series: pd.Series, kind: Kind) -> tuple[pd.Series, np.ndarray] | None:
+    """A typed number column read without text: its values, and where its text would fail the suite's
+    pattern (not finite; or, for an integer, a fraction or beyond int64). None: read it as text."""
+    dtype = series.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        return None
+    if pd.api.types.is_integer_dtype(dtype):
+        # the text of an integer is digits: it always matches
+        values = series.to_numpy(dtype="float64", na_value=np.nan)
+        return pd.Series(values, index=series.index), np.zeros(len(series), dtype=bool)
+    if dtype in (np.dtype("float64"), pd.Float64Dtype()):
+        # shortest round-trip text: parsing it back gives the same float64
+        values = series.to_numpy(dtype="float64", na_value=np.nan)
+        fails = ~np.isfinite(values)
+        if kind is Kind.INT:
+            fails |= (np.mod(values, 1) != 0) | (np.abs(values) >= 2**63)
+        return pd.Series(values, index=series.index), fails & ~np.isnan(values)
+    return None
+
+
+def _typed_timestamps(series: pd.Series) -> tuple[pd.Series, np.ndarray] | None:
+    """A zone-aware timestamp column read without text: its UTC instants to the microsecond, and where
+    its text would fail the suite's pattern (a year beyond four digits). None: read it as text."""
+    if not isinstance(series.dtype, pd.DatetimeTZDtype):
+        return None
+    values = series.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(dtype="datetime64[us]")
+    fails = (values < _EARLIEST_TEXT) | (values > _LATEST_TEXT)  # NaT compares False
+    parsed = pd.Series(values, index=series.index).dt.tz_localize("UTC").astype(TIMESTAMP_DTYPE)
+    return parsed.mask(fails), fails
+
+
+def _column_text(series: pd.Series, kind: Kind) -> pd.Series:
+    """The normalised text of a number or timestamp column."""
+    return _timestamp_text(series) if kind is Kind.TIMESTAMP else _number_text(series, kind)
+
+
+def _prepare(contract: EntityContract, rows: pd.DataFrame) -> tuple[pd.DataFrame, frozenset[str]]:
+    """The frame the suite runs on: each contract column normalised and typed, plus `<col>__text`; and the
+    number and timestamp columns the source handed typed.
+
+    A typed column has no text to check: its values are taken as they are, and its `<col>__text` holds
+    the text of only the values whose text would fail the suite's pattern (an infinite number, a
+    fraction in an integer column), so the same expectation quarantines them; null elsewhere.
+    """
     columns: dict[str, pd.Series] = {}
+    typed: set[str] = set()
     for f in contract.fields:
         raw = rows[f.name]
         if f.kind is Kind.TEXT:
             columns[f.name] = _free_text(raw)
         elif f.kind in (Kind.ID, Kind.ENUM):
             columns[f.name] = _text(raw)
-        elif f.kind in (Kind.INT, Kind.NUMBER):
-            text = _number_text(raw, f.kind)
-            columns[f.name] = pd.to_numeric(text, errors="coerce").astype("float64")
-            columns[f.name + TEXT_SUFFIX] = text
         else:
-            text = _timestamp_text(raw)
-            columns[f.name] = _parse_timestamps(text)
+            read = _typed_timestamps(raw) if f.kind is Kind.TIMESTAMP else _typed_number(raw, f.kind)
+            if read is not None:
+                typed.add(f.name)
+                columns[f.name], fails = read
+                text = pd.Series(np.nan, index=raw.index, dtype="str")
+                if fails.any():
+                    text[fails] = _column_text(raw[fails], f.kind)
+                columns[f.name + TEXT_SUFFIX] = text
+                continue
+            text = _column_text(raw, f.kind)
+            if f.kind is Kind.TIMESTAMP:
+                columns[f.name] = _parse_timestamps(text)
+            else:
+                columns[f.name] = pd.to_numeric(text, errors="coerce").astype("float64")
             columns[f.name + TEXT_SUFFIX] = text
-    return pd.DataFrame(columns, index=pd.RangeIndex(len(rows)))
+    return pd.DataFrame(columns, index=pd.RangeIndex(len(rows))), frozenset(typed)
+
+
+def _text_at(
+    rows: pd.DataFrame, frame: pd.DataFrame, typed: frozenset[str], field: Field, at: np.ndarray
+) -> pd.Series:
+    """The normalised text of a number or timestamp column at positions `at`, indexed by position."""
+    if field.name not in typed:
+        return frame[field.name + TEXT_SUFFIX].iloc[at]
+    return pd.Series(_column_text(rows[field.name].iloc[at], field.kind).to_numpy(dtype=object), index=at)
+
+
+def _key_codes(keys: pd.Series, refs: pd.Series) -> tuple[np.ndarray, np.ndarray, int]:
+    """One code per distinct text over `keys` and `refs` (-1 for null): the codes of each, and how many."""
+    codes, uniques = pd.factorize(pd.concat([keys.astype("str"), refs.astype("str")], ignore_index=True))
+    return codes[: len(keys)], codes[len(keys) :], len(uniques)
+
+
+def _known(refs: pd.Series, known: Iterable[str]) -> np.ndarray:
+    """Whether each reference is one of `known` (a null one is not): `Series.isin` in one hashing pass."""
+    key_codes, ref_codes, count = _key_codes(pd.Series([k for k in known if isinstance(k, str)]), refs)
+    present = np.zeros(count + 1, dtype=bool)  # the extra last slot answers the null code -1
+    present[key_codes] = True
+    present[-1] = False
+    return present[ref_codes]
+
+
+def _related_values(refs: pd.Series, values: pd.Series | None) -> pd.Series:
+    """Beside each reference, the referenced row's timestamp (NaT where unknown or not given); where
+    `values` repeats a key, its last value."""
+    if values is None or values.empty:
+        return pd.Series(pd.NaT, index=refs.index, dtype=TIMESTAMP_DTYPE)
+    instants = pd.to_datetime(values, utc=True, errors="coerce").astype(TIMESTAMP_DTYPE)
+    key_codes, ref_codes, count = _key_codes(pd.Series(values.index.astype("str")), refs)
+    # the last position of each code among the keys: first seen from the end
+    codes, first_from_end = np.unique(key_codes[::-1], return_index=True)
+    last = np.full(count + 1, -1, dtype=np.int64)  # the extra last slot answers the null code -1
+    last[codes] = len(key_codes) - 1 - first_from_end
+    last[-1] = -1
+    at = last[ref_codes]
+    naive = instants.dt.tz_localize(None).to_numpy()
+    taken = np.where(at >= 0, naive[np.maximum(at, 0)], np.datetime64("NaT"))
+    return pd.Series(taken, index=refs.index).dt.tz_localize("UTC").astype(TIMESTAMP_DTYPE)
 
 
 # -------------------------------------------------------------------------- suites
@@ -245,7 +356,11 @@ def build_suite_dict(contract: EntityContract) -> dict[str, Any]:
                 "generated_by": "pipelines.ingest.validation.write_default_suites",
                 "contract_version": "1",
                 "note": "run on the frame built by pipelines.ingest.validation; <column>__text is the "
-                "normalised text of a number or timestamp column",
+                "normalised text of a number or timestamp column (of a typed one, only the values whose text "
+                "would fail)"
+                + "".join(
+                    f"; {r.column} is the {r.field} of the row that {r.via} refers to" for r in contract.related
+                ),
             },
         },
     )
@@ -279,6 +394,7 @@ class _GxRuntime:
         self.datasource = self.context.data_sources.add_pandas("rasad_batches")
         self.suites_dir = suites_dir
         self._suites: dict[str, Any] = {}
+        self._plans: dict[str, _SuitePlan] = {}
         self._batch_definitions: dict[str, Any] = {}
         self.lock = threading.Lock()
 
@@ -302,6 +418,25 @@ class _GxRuntime:
             self._suites[contract.name] = suite
         return self._suites[contract.name]
 
+    def plan(self, contract: EntityContract) -> _SuitePlan:
+        """The entity's suite split into groups that read no column in common, and GX's order of it."""
+        if contract.name not in self._plans:
+            import great_expectations as gx
+
+            suite = self.suite(contract)
+            keys = [_expectation_key(e.configuration) for e in suite.expectations]
+            if len(set(keys)) != len(keys):
+                raise ContractError(f"{contract.suite_name}: two expectations check the same columns alike")
+            groups = []
+            for columns, expectations in _column_groups(suite.expectations):
+                part = gx.ExpectationSuite(name=suite.name, expectations=[e.configuration for e in expectations])
+                if len(part.expectations) != len(expectations):
+                    raise ContractError(f"{contract.suite_name}: some expectations could not be loaded by GX")
+                groups.append((columns, part))
+            rank = {_expectation_key(e.configuration): i for i, e in enumerate(_evaluation_order(suite.expectations))}
+            self._plans[contract.name] = _SuitePlan(tuple(groups), rank)
+        return self._plans[contract.name]
+
     def batch_definition(self, contract: EntityContract) -> Any:
         """The whole-dataframe batch definition of the entity's dataframe asset."""
         if contract.name not in self._batch_definitions:
@@ -321,19 +456,134 @@ def _runtime(suites_dir: Path = EXPECTATIONS_DIR) -> _GxRuntime:
         return _RUNTIMES[suites_dir]
 
 
+@dataclass(frozen=True)
+class _SuitePlan:
+    groups: tuple[tuple[list[str], Any], ...]  # (the columns read, the part of the suite reading them)
+    rank: dict[tuple[Any, ...], int]  # an expectation's place in GX's order over the whole suite
+
+
+def _expectation_key(config: Any) -> tuple[Any, ...]:
+    """What an expectation checks, whatever its values: its type, columns and the column of its row
+    condition (unique within a suite)."""
+    kwargs = config.kwargs
+    return (
+        config.type,
+        kwargs.get("column"),
+        kwargs.get("column_A"),
+        kwargs.get("column_B"),
+        tuple(kwargs.get("column_list") or ()),
+        _condition_column(kwargs.get("row_condition")),
+    )
+
+
+def _columns_read(config: Any) -> list[str]:
+    key = _expectation_key(config)
+    return [c for c in (key[1], key[2], key[3], *key[4], key[5]) if c is not None]
+
+
+def _column_groups(expectations: list[Any]) -> list[tuple[list[str], list[Any]]]:
+    """The expectations in groups that read no column in common, each with the columns it reads."""
+    group_of: dict[str, int] = {}
+    groups: list[tuple[set[str], list[Any]]] = []
+    for expectation in expectations:
+        columns = set(_columns_read(expectation.configuration))
+        joined = sorted({group_of[c] for c in columns if c in group_of})
+        if joined:  # merge every group this expectation touches into the first of them
+            into = joined[0]
+            for other in joined[1:]:
+                groups[into][0].update(groups[other][0])
+                groups[into][1].extend(groups[other][1])
+                groups[other] = (set(), [])
+        else:
+            into = len(groups)
+            groups.append((set(), []))
+        groups[into][0].update(columns)
+        groups[into][1].append(expectation)
+        for column in groups[into][0]:
+            group_of[column] = into
+    return [(sorted(columns), found) for columns, found in groups if found]
+
+
+def _evaluation_order(expectations: list[Any]) -> list[Any]:
+    """The expectations in the order GX evaluates and reports a whole suite: grouped by the `column`
+    each names, the groups in order of first appearance, those naming none (pairs, compound) as one
+    group (GX's Validator.process_expectations_for_validation; tests/ingest/test_suites.py holds it)."""
+    groups: dict[str | None, list[Any]] = {}
+    for expectation in expectations:
+        column = expectation.configuration.kwargs.get("column")
+        groups.setdefault(column if isinstance(column, str) else None, []).append(expectation)
+    return [expectation for group in groups.values() for expectation in group]
+
+
+# the second pass asks for the failing rows' positions only (not GX's pandas query text, which filters the
+# whole frame again to print the same positions)
+_FAILING_ROWS_FORMAT = {
+    "result_format": "COMPLETE",
+    "partial_unexpected_count": 0,
+    "return_unexpected_index_query": False,
+}
+
+
+def _config_key(config: Any) -> str:
+    """An expectation as its type and kwargs (without the batch), to match a result across two runs."""
+    kwargs = {k: v for k, v in config.kwargs.items() if k != "batch_id"}
+    return json.dumps([config.type, kwargs], sort_keys=True, default=str)
+
+
 def _run_suite(contract: EntityContract, frame: pd.DataFrame, latest_allowed: datetime) -> list[Any]:
+    """The suite's results on `frame`, in GX's order of evaluation over the whole suite.
+
+    GX copies the whole frame for every column expectation (it drops the rows where that column is
+    null from every column), so the suite runs in parts that read no column in common, each on a frame
+    of only its columns. Each part runs twice over one batch: every expectation for its success alone,
+    then only those that failed, for the positions of their failing rows. An expectation that every row
+    passes (most of them, on most days) costs GX its check and nothing more.
+    """
     runtime = _runtime()
-    suite = runtime.suite(contract)
+    plan = runtime.plan(contract)
+    parameters = {LATEST_ALLOWED_PARAMETER: pd.Timestamp(latest_allowed)}
+    results: list[Any] = []
     with runtime.lock, warnings.catch_warnings():
         # GX's column-pair metric reads `Series.values` of tz-aware columns: pandas' deprecation is theirs
         warnings.filterwarnings("ignore", message="Series.values returning an ndarray that drops timezone")
-        batch = runtime.batch_definition(contract).get_batch(batch_parameters={"dataframe": frame})
-        result = batch.validate(
-            suite,
-            result_format={"result_format": "COMPLETE", "partial_unexpected_count": 0},
-            expectation_parameters={LATEST_ALLOWED_PARAMETER: pd.Timestamp(latest_allowed)},
-        )
-    return list(result.results)
+        for columns, part in plan.groups:
+            results += _run_part(runtime.batch_definition(contract), frame[columns], part, parameters)
+    results.sort(key=lambda r: plan.rank[_expectation_key(r.expectation_config)])
+    return results
+
+
+def _run_part(batch_definition: Any, frame: pd.DataFrame, suite: Any, parameters: dict[str, Any]) -> list[Any]:
+    """One part of the suite on `frame`: success first, then failing rows for what failed."""
+    import great_expectations as gx
+    from great_expectations.validator.v1_validator import Validator
+
+    # one Validator, one batch: GX loads (and fingerprints) the frame once for both passes
+    validator = Validator(
+        batch_definition=batch_definition,
+        batch_parameters={"dataframe": frame},
+        result_format={"result_format": "BOOLEAN_ONLY"},
+    )
+    first = validator.validate_expectation_suite(suite, expectation_parameters=parameters)
+    results: list[Any] = list(first.results)
+    failed = [
+        r for r in results if not r.success and not (r.exception_info and r.exception_info.get("raised_exception"))
+    ]
+    if not failed:
+        return results
+    validator.result_format = _FAILING_ROWS_FORMAT
+    again = gx.ExpectationSuite(name=suite.name, expectations=[r.expectation_config.to_domain_obj() for r in failed])
+    rows = {
+        _config_key(r.expectation_config): r
+        for r in validator.validate_expectation_suite(again, expectation_parameters=parameters).results
+    }
+    failed_at = {id(r) for r in failed}
+    for i, result in enumerate(results):
+        if id(result) in failed_at:
+            detailed = rows.get(_config_key(result.expectation_config))
+            if detailed is None or detailed.success:
+                raise RuntimeError(f"{suite.name}: {result.expectation_config.type} failed only once")
+            results[i] = detailed
+    return results
 
 
 # -------------------------------------------------------------------------- failures and reasons
@@ -388,7 +638,9 @@ def _range_text(kwargs: Mapping[str, Any], values: pd.Series) -> pd.Series:
 
 def _failures_from_results(
     contract: EntityContract,
+    rows: pd.DataFrame,
     frame: pd.DataFrame,
+    typed: frozenset[str],
     results: list[Any],
     latest_allowed: datetime,
     future_tolerance: timedelta = FUTURE_TOLERANCE,
@@ -405,8 +657,8 @@ def _failures_from_results(
             )
         if result.success:
             continue
-        rows = np.asarray(result.result.get("unexpected_index_list") or [], dtype="int64")
-        if len(rows) != result.result.get("unexpected_count", len(rows)):
+        failing = np.asarray(result.result.get("unexpected_index_list") or [], dtype="int64")
+        if len(failing) != result.result.get("unexpected_count", len(failing)):
             raise RuntimeError(f"{contract.suite_name}: {kind} returned an incomplete index list")
         if kind == "expect_compound_columns_to_be_unique":
             cols = kwargs["column_list"]
@@ -414,7 +666,7 @@ def _failures_from_results(
                 _Failure(
                     name=f"{kind}:{'+'.join(cols)}",
                     column=None,
-                    rows=rows,
+                    rows=failing,
                     shown=None,
                     text=f"another row has the same {' and '.join(cols)} but a different payload",
                 )
@@ -422,7 +674,13 @@ def _failures_from_results(
             continue
         if kind == "expect_column_pair_values_a_to_be_greater_than_b":
             a, b = kwargs["column_A"], kwargs["column_B"]
-            failures.append(_Failure(f"{kind}:{a}+{b}", a, rows, frame[a], f"is earlier than {b}"))
+            related = contract.related_column(b)
+            if related is None:
+                text: str | pd.Series = f"is earlier than {b}"
+            else:  # "delivered_at '…' is earlier than its order's ordered_at '…'"
+                parent = related.via.removesuffix("_id")
+                text = f"is earlier than its {parent}'s {related.field} " + _quote(frame[b].iloc[failing])
+            failures.append(_Failure(f"{kind}:{a}+{b}", a, failing, frame[a], text))
             continue
         gx_column = kwargs["column"]
         column = _column_of(gx_column)
@@ -432,17 +690,17 @@ def _failures_from_results(
         if kind == "expect_column_values_to_not_be_null":
             given = _condition_column(kwargs.get("row_condition"))
             text = f"is missing although {given} is given" if given else "is missing"
-            failures.append(_Failure(name, column, rows, None, text))
+            failures.append(_Failure(name, column, failing, None, text))
         elif kind == "expect_column_values_to_match_regex":
             what = {Kind.INT: "an integer", Kind.NUMBER: "a number"}.get(field.kind, "an ISO-8601 timestamp")
-            failures.append(_Failure(name, column, rows, shown, f"is not {what}", parse_failure=True))
+            failures.append(_Failure(name, column, failing, shown, f"is not {what}", parse_failure=True))
         elif kind == "expect_column_values_to_not_match_regex":
             failures.append(
-                _Failure(name, column, rows, shown, "has no time zone (never guessed)", parse_failure=True)
+                _Failure(name, column, failing, shown, "has no time zone (never guessed)", parse_failure=True)
             )
         elif kind == "expect_column_values_to_be_in_set":
             failures.append(
-                _Failure(name, column, rows, shown, f"is not one of {', '.join(kwargs['value_set'])}")
+                _Failure(name, column, failing, shown, f"is not one of {', '.join(kwargs['value_set'])}")
             )
         elif kind == "expect_column_values_to_be_between" and field.kind is Kind.TIMESTAMP:
             limit = pd.Timestamp(latest_allowed).tz_convert("UTC")
@@ -450,12 +708,12 @@ def _failures_from_results(
                 f"is a future timestamp (later than {limit:%Y-%m-%dT%H:%M:%SZ}, "
                 f"the extraction time plus {future_tolerance.total_seconds() / 60:g} minutes)"
             )
-            failures.append(_Failure(name, column, rows, frame[gx_column + TEXT_SUFFIX], text))
+            failures.append(_Failure(name, column, failing, _text_at(rows, frame, typed, field, failing), text))
         elif kind == "expect_column_values_to_be_between":
-            text = _range_text(kwargs, frame[gx_column].iloc[rows])
-            failures.append(_Failure(name, column, rows, frame[gx_column + TEXT_SUFFIX], text))
+            text = _range_text(kwargs, frame[gx_column].iloc[failing])
+            failures.append(_Failure(name, column, failing, _text_at(rows, frame, typed, field, failing), text))
         else:
-            failures.append(_Failure(name, column, rows, shown, "fails the check"))
+            failures.append(_Failure(name, column, failing, shown, "fails the check"))
     return failures
 
 
@@ -467,13 +725,13 @@ def _reference_failures(
         if known is None or f.references is None or f.references not in known:
             continue
         values = frame[f.name]
-        unknown = values.notna() & ~values.isin(known[f.references])
+        unknown = values.notna().to_numpy() & ~_known(values, known[f.references])
         if unknown.any():
             failures.append(
                 _Failure(
                     f"known_reference:{f.name}",
                     f.name,
-                    np.flatnonzero(unknown.to_numpy()),
+                    np.flatnonzero(unknown),
                     values,
                     f"is not a known {f.references}",
                 )
@@ -482,12 +740,12 @@ def _reference_failures(
 
 
 def _parse_failures(
-    contract: EntityContract, frame: pd.DataFrame, failures: list[_Failure]
+    contract: EntityContract, frame: pd.DataFrame, typed: frozenset[str], failures: list[_Failure]
 ) -> list[_Failure]:
     """Text the suite let through that still did not parse (e.g. 2026-02-30): never stage it as null."""
     found = []
     for f in contract.fields:
-        if not f.parsed:
+        if not f.parsed or f.name in typed:  # a typed value needs no parsing
             continue
         text = frame[f.name + TEXT_SUFFIX]
         lost = (text.notna() & frame[f.name].isna()).to_numpy().copy()
@@ -537,7 +795,7 @@ class ValidationOutcome:
 
 
 def _empty_valid(contract: EntityContract) -> pd.DataFrame:
-    return _typed_valid(contract, _prepare(contract, pd.DataFrame({c: [] for c in contract.columns})))
+    return _typed_valid(contract, _prepare(contract, pd.DataFrame({c: [] for c in contract.columns}))[0])
 
 
 def _empty_quarantine() -> pd.DataFrame:
@@ -603,7 +861,7 @@ def _quarantine_frame(
         elif failure.shown is None:
             fragment = np.full(len(idx), f"{failure.column} ", dtype=object) + text
         else:
-            quoted = _quote(failure.shown.iloc[failure.rows]).to_numpy(dtype=object)
+            quoted = _quote(failure.shown.loc[failure.rows]).to_numpy(dtype=object)
             fragment = failure.column + " " + quoted + " " + text
         first = names[idx] == ""
         names[idx] = np.where(first, failure.name, names[idx] + "," + failure.name)
@@ -644,12 +902,31 @@ def _drop_implied(failures: list[_Failure]) -> list[_Failure]:
     return kept
 
 
+def _exact_duplicates(rows: pd.DataFrame, key: str) -> np.ndarray:
+    """Rows equal in every column to an earlier row. Only rows whose key is repeated can be: whole rows
+    are compared among those alone (a few, on most days) rather than across the batch. Unhashable values
+    (nested JSON) are compared as text."""
+    try:
+        candidates = rows[key].duplicated(keep=False).to_numpy()
+    except TypeError:
+        return rows.astype("str").duplicated(keep="first").to_numpy()
+    exact = np.zeros(len(rows), dtype=bool)
+    if candidates.any():
+        repeated = rows.loc[candidates]
+        try:
+            exact[candidates] = repeated.duplicated(keep="first").to_numpy()
+        except TypeError:
+            exact[candidates] = repeated.astype("str").duplicated(keep="first").to_numpy()
+    return exact
+
+
 def validate_batch(
     entity: str,
     raw: pd.DataFrame,
     *,
     extracted_at: datetime,
     known: Mapping[str, set[str]] | None = None,
+    related: Mapping[str, pd.Series] | None = None,
     future_tolerance: timedelta = FUTURE_TOLERANCE,
 ) -> ValidationOutcome:
     """Normalise `raw` and validate it against the entity's suite; split it into valid and quarantined.
@@ -657,6 +934,10 @@ def validate_batch(
     `known` maps a referenced key (`category_code`, `seller_id`, `offer_id`, `order_id`, `unit_id`)
     to the ids that exist; a reference outside it quarantines the row. Keys absent from `known` are
     not checked. A timestamp later than `extracted_at + future_tolerance` is a future timestamp.
+    `related` maps a related column of the contract (deliveries: `order_ordered_at`) to the referenced
+    rows' timestamp, indexed by their key (a Series of each order's `ordered_at` by `order_id`); the
+    column is set beside each row and its ordering checked by the suite. A row whose referenced row is
+    not in it (or a column not given) is not checked for that ordering: an unknown reference is `known`'s.
     """
     contract = entity_contract(entity)
     if extracted_at.tzinfo is None:
@@ -677,22 +958,22 @@ def validate_batch(
     extra = tuple(str(c) for c in raw.columns if c not in contract.columns)
 
     rows = raw.reset_index(drop=True)
-    try:
-        exact_duplicate = rows.duplicated(keep="first").to_numpy()
-    except TypeError:  # unhashable values (nested JSON): compare their text
-        exact_duplicate = rows.astype("str").duplicated(keep="first").to_numpy()
-    rows = rows.loc[~exact_duplicate].reset_index(drop=True)
+    exact_duplicate = _exact_duplicates(rows, contract.key)
+    if exact_duplicate.any():
+        rows = rows.loc[~exact_duplicate].reset_index(drop=True)
     duplicates_dropped = int(exact_duplicate.sum())
     if rows.empty:
         return ValidationOutcome(
             entity, _empty_valid(contract), _empty_quarantine(), extra, duplicates_dropped, rows_in
         )
 
-    frame = _prepare(contract, rows)
+    frame, typed = _prepare(contract, rows)
+    for r in contract.related:
+        frame[r.column] = _related_values(frame[r.via], (related or {}).get(r.column))
     latest_allowed = extracted_at + future_tolerance
     results = _run_suite(contract, frame, latest_allowed)
-    failures = _failures_from_results(contract, frame, results, latest_allowed, future_tolerance)
-    failures += _parse_failures(contract, frame, failures)
+    failures = _failures_from_results(contract, rows, frame, typed, results, latest_allowed, future_tolerance)
+    failures += _parse_failures(contract, frame, typed, failures)
     failures += _reference_failures(contract, frame, known)
     failures = _drop_implied(failures)
 

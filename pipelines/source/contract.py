@@ -57,6 +57,19 @@ class Field:
 
 
 @dataclass(frozen=True)
+class Related:
+    """A timestamp of the row a reference points to, carried beside each row for an ordering check.
+
+    E.g. `Related("order_ordered_at", via="order_id", field="ordered_at")`: beside each delivery, the
+    `ordered_at` of its order, so that `not_before` can say a delivery is not delivered before it was ordered.
+    """
+
+    column: str  # the column beside the entity's own, on the frame the suite runs on
+    via: str  # the entity's field that refers (its `references` names the referenced entity's key)
+    field: str  # the timestamp field of the referenced entity
+
+
+@dataclass(frozen=True)
 class EntityContract:
     """One entity of the source: its key and its fields, in the staging table's order."""
 
@@ -65,8 +78,9 @@ class EntityContract:
     fields: tuple[Field, ...]
     # pairs (a, b): when b has a value, a must have one too
     required_together: tuple[tuple[str, str], ...] = ()
-    # pairs (later, earlier): later >= earlier when both are given
+    # pairs (later, earlier): later >= earlier when both are given; either may be a `related` column
     not_before: tuple[tuple[str, str], ...] = ()
+    related: tuple[Related, ...] = ()
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -84,6 +98,10 @@ class EntityContract:
             if f.name == name:
                 return f
         raise KeyError(f"{self.name} has no field {name!r}")
+
+    def related_column(self, name: str) -> Related | None:
+        """The `Related` whose column is `name`, if any."""
+        return next((r for r in self.related if r.column == name), None)
 
 
 UNITS = ("piece", "kg", "ton", "litre", "metre", "m2", "m3", "pack", "carton", "set", "pair")
@@ -179,6 +197,12 @@ DELIVERIES = EntityContract(
         Field("complaint", Kind.ENUM, allowed=COMPLAINTS),
         Field("returned_qty", Kind.NUMBER, min_value=0),
         _updated_at(),
+    ),
+    related=(Related("order_ordered_at", via="order_id", field="ordered_at"),),
+    not_before=(
+        ("delivered_at", "shipped_at"),
+        ("updated_at", "delivered_at"),  # a delivery cannot be recorded before it happened
+        ("delivered_at", "order_ordered_at"),  # nor delivered before it was ordered
     ),
 )
 

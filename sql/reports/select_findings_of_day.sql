@@ -9,7 +9,7 @@ SELECT f.finding_id, f.rule, f.check_name, f.kind, f.entity_type, f.entity_id, f
 FROM monitoring.finding f
 WHERE f.check_name <> 'ingest'
   AND ((f.kind = 'event' AND f.episode_start_day = :day)
-    OR (f.kind = 'state' AND f.episode_start_day <= :day AND f.last_observed_day = :day)))
+    OR (f.kind = 'state' AND f.episode_start_day <= :day AND f.last_observed_day = :day))
   AND NOT EXISTS (
         SELECT 1 FROM monitoring.finding_label l
         WHERE l.rule = f.rule AND l.entity_id = f.entity_id AND l.verdict = 'false_positive'

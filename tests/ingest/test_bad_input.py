@@ -176,6 +176,51 @@ def test_a_day_sprinkled_with_every_bad_input_accounts_for_every_row(world):
     assert "BAD-ZERO" in set(table_snapshot(settings, ingest_tables.quarantine)["source_id"])  # history kept
 
 
+def test_deliveries_out_of_order_are_quarantined_against_staged_and_same_run_orders(world):
+    settings, _, template, insert = world
+    _extract(settings, DAY, "run-day")  # stages the orders of the history
+    staged_order = template("orders")
+    ordered = pd.Timestamp(staged_order["ordered_at"]).tz_convert("UTC")
+    start = pd.Timestamp(MonitoredDay(NEXT).start).tz_convert("UTC")
+
+    def at(instant: pd.Timestamp) -> str:
+        return instant.isoformat()
+
+    new_order = {**staged_order, "order_id": "OR-NEW", "ordered_at": at(start + pd.Timedelta(hours=2)),
+                 "promised_at": at(start + pd.Timedelta(days=3)), "updated_at": at(start + pd.Timedelta(hours=2))}
+    insert("orders", [new_order])
+    delivery = {**template("deliveries"), "status": "delivered", "updated_at": at(start + pd.Timedelta(hours=5))}
+
+    def row(delivery_id: str, order_id: str, shipped: pd.Timestamp, delivered: pd.Timestamp, **more) -> dict:
+        return {**delivery, "delivery_id": delivery_id, "order_id": order_id, "shipped_at": at(shipped),
+                "delivered_at": at(delivered), **more}
+
+    hour = pd.Timedelta(hours=1)
+    insert("deliveries", [
+        row("DL-BEFORE-STAGED", staged_order["order_id"], ordered - 2 * hour, ordered - hour),
+        row("DL-BEFORE-NEW", "OR-NEW", start, start + hour),  # the order is valid in the same run
+        row("DL-SHIP-AFTER", staged_order["order_id"], ordered + 2 * hour, ordered + hour),
+        row("DL-UPD-BEFORE", staged_order["order_id"], start + hour, start + 6 * hour),
+        row("DL-OK-NEW", "OR-NEW", start + 2 * hour, start + 3 * hour),
+    ])
+
+    _extract(settings, NEXT, "run-next")
+
+    _assert_every_row_accounted(_log(settings, "run-next"))
+    quarantine = table_snapshot(settings, ingest_tables.quarantine).set_index("source_id")
+    pair = "expect_column_pair_values_a_to_be_greater_than_b"
+    assert quarantine.loc["DL-BEFORE-STAGED", "failed_expectations"] == f"{pair}:delivered_at+order_ordered_at"
+    assert quarantine.loc["DL-BEFORE-NEW", "failed_expectations"] == f"{pair}:delivered_at+order_ordered_at"
+    assert quarantine.loc["DL-SHIP-AFTER", "failed_expectations"] == f"{pair}:delivered_at+shipped_at"
+    assert quarantine.loc["DL-UPD-BEFORE", "failed_expectations"] == f"{pair}:updated_at+delivered_at"
+    assert f"is earlier than its order's ordered_at '{ordered}'" in quarantine.loc["DL-BEFORE-STAGED", "reason"]
+    staged = table_snapshot(settings, ingest_tables.stg_deliveries)
+    assert "DL-OK-NEW" in set(staged["delivery_id"])
+    assert not staged["delivery_id"].isin(["DL-BEFORE-STAGED", "DL-BEFORE-NEW", "DL-SHIP-AFTER",
+                                           "DL-UPD-BEFORE"]).any()
+    assert (quarantine["run_id"] == "run-next").all()  # the simulated history breaks none of them
+
+
 @pytest.mark.parametrize("column", ["unit", "updated_at"])
 def test_a_renamed_column_fails_the_run_naming_it(world, column):
     settings, write, _, _ = world

@@ -143,6 +143,42 @@ def test_typed_rows_from_postgresql_pass():
     assert out.valid["updated_at"].iloc[1] == pd.Timestamp("2026-11-25T01:00:00Z")
 
 
+def test_typed_values_that_break_the_contract_are_quarantined_as_their_text_is():
+    """A typed column is read without its text, yet fails the same expectations with the same reasons."""
+    rows = [
+        delivery(),
+        delivery(delivery_id="de-2", delivered_qty="inf"),
+        delivery(delivery_id="de-3", buyer_rating="2.5"),
+        delivery(delivery_id="de-4", buyer_rating="7"),
+        delivery(delivery_id="de-5", delivered_qty="-1"),
+        delivery(delivery_id="de-6", updated_at="2026-11-27T00:00:00Z"),
+    ]
+    as_text = run("deliveries", *rows)
+    typed = batch(*rows)
+    typed["delivered_qty"] = typed["delivered_qty"].astype("float64")
+    typed["buyer_rating"] = typed["buyer_rating"].astype("float64")  # ints with nulls arrive as floats
+    for column in ("shipped_at", "delivered_at", "updated_at"):
+        typed[column] = pd.to_datetime(typed[column], utc=True)
+    out = validate_batch("deliveries", typed, extracted_at=EXTRACTED_AT)
+    assert out.valid["delivery_id"].tolist() == as_text.valid["delivery_id"].tolist() == ["de-1"]
+    pd.testing.assert_frame_equal(out.valid, as_text.valid)
+    by_id = out.quarantined.set_index("source_id")
+    expected = as_text.quarantined.set_index("source_id")
+    assert by_id["failed_expectations"].to_dict() == expected["failed_expectations"].to_dict() == {
+        "de-2": "expect_column_values_to_match_regex:delivered_qty__text",
+        "de-3": "expect_column_values_to_match_regex:buyer_rating__text",
+        "de-4": "expect_column_values_to_be_between:buyer_rating",
+        "de-5": "expect_column_values_to_be_between:delivered_qty",
+        "de-6": "expect_column_values_to_be_between:updated_at",
+    }
+    for source_id in ("de-2", "de-3", "de-4"):
+        assert by_id.loc[source_id, "reason"] == expected.loc[source_id, "reason"]
+    assert by_id.loc["de-3", "reason"] == "buyer_rating '2.5' is not an integer."
+    # a typed value is quoted as the text of its value: a float as a float, an instant in ISO-8601
+    assert by_id.loc["de-5", "reason"] == "delivered_qty '-1.0' is less than 0."
+    assert by_id.loc["de-6", "reason"].startswith("updated_at '2026-11-27T00:00:00.000000Z' is a future timestamp")
+
+
 def test_clean_deliveries_and_orders_pass():
     assert run(
         "deliveries",
@@ -336,6 +372,66 @@ def test_deadline_before_the_order_is_quarantined():
     assert (
         q["failed_expectations"] == "expect_column_pair_values_a_to_be_greater_than_b:promised_at+ordered_at"
     )
+
+
+PAIR = "expect_column_pair_values_a_to_be_greater_than_b"
+
+
+@pytest.mark.parametrize(
+    ("change", "name", "reason"),
+    [
+        (
+            {"shipped_at": "2026-11-24T09:00:00Z"},
+            f"{PAIR}:delivered_at+shipped_at",
+            "delivered_at '2026-11-24 08:00:00+00:00' is earlier than shipped_at.",
+        ),
+        (
+            {"updated_at": "2026-11-24T07:59:59Z"},
+            f"{PAIR}:updated_at+delivered_at",
+            "updated_at '2026-11-24 07:59:59+00:00' is earlier than delivered_at.",
+        ),
+    ],
+)
+def test_a_delivery_out_of_order_is_quarantined(change, name, reason):
+    out = run("deliveries", delivery(), delivery(delivery_id="de-2", **change))
+    assert out.valid["delivery_id"].tolist() == ["de-1"]
+    q = out.quarantined.iloc[0]
+    assert (q["source_id"], q["failed_expectations"], q["reason"]) == ("de-2", name, reason)
+
+
+def test_delivery_orderings_skip_what_is_missing():
+    out = run(
+        "deliveries",
+        delivery(shipped_at=None),
+        delivery(delivery_id="de-2", status="shipped", delivered_at=None, delivered_qty=None),
+        delivery(delivery_id="de-3", shipped_at="2026-11-24T08:00:00Z", updated_at="2026-11-24T08:00:00Z"),
+    )
+    assert out.quarantined.empty and len(out.valid) == 3
+
+
+def test_a_delivery_before_its_order_is_quarantined():
+    ordered_at = pd.Series(
+        pd.to_datetime(["2026-11-20T08:00:00Z", "2026-11-24T09:30:00Z", "2026-11-24T08:00:00Z"]),
+        index=["or-1", "or-2", "or-3"],
+    )
+    out = run(
+        "deliveries",
+        delivery(),
+        delivery(delivery_id="de-2", order_id="or-2"),  # delivered half an hour before it was ordered
+        delivery(delivery_id="de-3", order_id="or-3"),  # delivered the instant it was ordered
+        delivery(delivery_id="de-4", order_id="or-9"),  # an order not given: the reference check's
+        delivery(delivery_id="de-5", order_id="or-2", status="pending", shipped_at=None, delivered_at=None),
+        related={"order_ordered_at": ordered_at},
+    )
+    assert out.valid["delivery_id"].tolist() == ["de-1", "de-3", "de-4", "de-5"]
+    q = only_quarantined(run("deliveries", delivery(order_id="or-2"), related={"order_ordered_at": ordered_at}))
+    assert q["failed_expectations"] == f"{PAIR}:delivered_at+order_ordered_at"
+    assert q["reason"] == (
+        "delivered_at '2026-11-24 08:00:00+00:00' is earlier than its order's ordered_at "
+        "'2026-11-24 09:30:00+00:00'."
+    )
+    # not given, the order's time is unknown and nothing is checked against it
+    assert run("deliveries", delivery(order_id="or-2")).quarantined.empty
 
 
 def test_one_row_can_fail_several_expectations_and_names_them_all():
