@@ -251,6 +251,29 @@ def staged_days(updated_at: pd.Series, first: date, last: date) -> pd.Series:
     return days.clip(lower=first, upper=last)
 
 
+def _slices(source: Source, entity: str, since: datetime | None, before: datetime
+            ) -> list[tuple[datetime | None, datetime]]:
+    """The window cut into days, when it is longer than two (an initial load, or days missed), so that a run's
+    memory follows a day's rows, not the history's. A source that cannot say where its history begins is
+    read in one piece."""
+    start = since
+    if start is None:
+        first = getattr(source, "first_change", None)
+        start = first(entity) if first is not None else None
+        if start is None:
+            return [(since, before)]
+        start = start - timedelta(days=1)
+    if before - start <= timedelta(days=2):
+        return [(since, before)]
+    cuts = []
+    edge = start + timedelta(days=1)
+    while edge < before:
+        cuts.append(edge)
+        edge += timedelta(days=1)
+    bounds: list[datetime | None] = [since, *cuts]
+    return list(zip(bounds, [*cuts, before], strict=True))
+
+
 def extract_day(
     source: Source,
     store: Engine,
@@ -284,66 +307,83 @@ def extract_day(
     for entity in ENTITY_ORDER:
         with store.connect() as conn:
             since = window_since(_watermark(conn, entity), monitored)
-        batch = source.read_changed(entity, since, window_before)
+        slices = _slices(source, entity, since, window_before)
+        tally = dict.fromkeys(("read", "fetched", "staged", "quarantined", "duplicates", "parked", "unparked",
+                               "expired"), 0)
+        extra: set[str] = set()
+        for number, (slice_since, slice_before) in enumerate(slices):
+            last = number == len(slices) - 1
+            batch = source.read_changed(entity, slice_since, slice_before)
+            with store.begin() as conn:
+                # parked rows wait for the last slice, when every earlier row of the window is staged
+                parked = _parked_rows(conn, entity) if last else _parked_rows(conn, entity).iloc[:0]
+                retried = _payload_rows(parked["raw_payload"])
+                both = pd.concat([batch.rows, retried], ignore_index=True) if len(retried) else batch.rows
+                known = known_references(conn, entity, both, valid_batches)
+                del retried
+                validate = partial(validate_batch, entity, extracted_at=extracted_at, known=known,
+                                   future_tolerance=future_tolerance,
+                                   related=related_timestamps(conn, entity, both, valid_batches))
+                outcome = validate(batch.rows)
+                orphan = _orphans(entity, outcome.quarantined)
+                to_park = outcome.quarantined[orphan]
+                quarantined = outcome.quarantined[~orphan]
+
+                # parked rows of earlier runs, by the day they were first parked: admitted now that their parent
+                # is here, parked again while they may still wait, or quarantined when out of time
+                limit = day - timedelta(days=allowed_lateness_days)
+                admitted_parts, expired_parts, repark_parts = [], [], []
+                for first_day, group in parked.groupby("first_parked_day"):
+                    again = validate(_payload_rows(group["raw_payload"]))
+                    admitted_parts.append(again.valid)
+                    waiting = _orphans(entity, again.quarantined)
+                    if first_day < limit:
+                        waiting[:] = False
+                    repark_parts.append((first_day, again.quarantined[waiting]))
+                    out_of_time = again.quarantined[~waiting]
+                    expired_parts.append(out_of_time.assign(
+                        failed_expectations=out_of_time["failed_expectations"] + ",parked_beyond_allowed_lateness",
+                        reason=out_of_time["reason"].str.rstrip(".")
+                        + f"; its parent did not arrive within {allowed_lateness_days} days."))
+                if len(parked):
+                    conn.execute(delete(ingest_tables.parked).where(ingest_tables.parked.c.entity == entity))
+                for first_day, rows in repark_parts:
+                    if not rows.empty:
+                        _park(conn, entity, rows, first_day, run_id)
+                admitted = pd.concat(admitted_parts, ignore_index=True) if admitted_parts else pd.DataFrame()
+                expired = pd.concat(expired_parts, ignore_index=True) if expired_parts else pd.DataFrame()
+
+                staged = pd.concat([outcome.valid, admitted], ignore_index=True) if len(admitted) else outcome.valid
+                valid_batches[entity] = staged
+                stage_versions(conn, entity, staged, staging_day(staged), run_id)
+                if not to_park.empty:
+                    _park(conn, entity, to_park, day, run_id)
+                for bad in (quarantined, expired):
+                    if not bad.empty:
+                        insert_frame(conn, ingest_tables.quarantine, _quarantine_frame(entity, bad, day, run_id),
+                                     ignore_conflicts=True)
+                tally["read"] += batch.rows_counted_at_source
+                tally["fetched"] += len(batch.rows)
+                tally["staged"] += len(outcome.valid)
+                tally["quarantined"] += len(quarantined)
+                tally["duplicates"] += outcome.duplicates_dropped
+                tally["parked"] += len(to_park)
+                tally["unparked"] += len(admitted)
+                tally["expired"] += len(expired)
+                extra.update(outcome.extra_columns)
         with store.begin() as conn:
-            parked = _parked_rows(conn, entity)
-            retried = _payload_rows(parked["raw_payload"])
-            both = pd.concat([batch.rows, retried], ignore_index=True) if len(retried) else batch.rows
-            known = known_references(conn, entity, both, valid_batches)
-            del retried
-            validate = partial(validate_batch, entity, extracted_at=extracted_at, known=known,
-                               future_tolerance=future_tolerance,
-                               related=related_timestamps(conn, entity, both, valid_batches))
-            outcome = validate(batch.rows)
-            orphan = _orphans(entity, outcome.quarantined)
-            to_park = outcome.quarantined[orphan]
-            quarantined = outcome.quarantined[~orphan]
-
-            # parked rows of earlier runs, by the day they were first parked: admitted now that their parent
-            # is here, parked again while they may still wait, or quarantined when out of time
-            limit = day - timedelta(days=allowed_lateness_days)
-            admitted_parts, expired_parts, repark_parts = [], [], []
-            for first_day, group in parked.groupby("first_parked_day"):
-                again = validate(_payload_rows(group["raw_payload"]))
-                admitted_parts.append(again.valid)
-                waiting = _orphans(entity, again.quarantined)
-                if first_day < limit:
-                    waiting[:] = False
-                repark_parts.append((first_day, again.quarantined[waiting]))
-                out_of_time = again.quarantined[~waiting]
-                expired_parts.append(out_of_time.assign(
-                    failed_expectations=out_of_time["failed_expectations"] + ",parked_beyond_allowed_lateness",
-                    reason=out_of_time["reason"].str.rstrip(".")
-                    + f"; its parent did not arrive within {allowed_lateness_days} days."))
-            if len(parked):
-                conn.execute(delete(ingest_tables.parked).where(ingest_tables.parked.c.entity == entity))
-            for first_day, rows in repark_parts:
-                if not rows.empty:
-                    _park(conn, entity, rows, first_day, run_id)
-            admitted = pd.concat(admitted_parts, ignore_index=True) if admitted_parts else pd.DataFrame()
-            expired = pd.concat(expired_parts, ignore_index=True) if expired_parts else pd.DataFrame()
-
-            staged = pd.concat([outcome.valid, admitted], ignore_index=True) if len(admitted) else outcome.valid
-            valid_batches[entity] = staged
-            stage_versions(conn, entity, staged, staging_day(staged), run_id)
-            if not to_park.empty:
-                _park(conn, entity, to_park, day, run_id)
-            for bad in (quarantined, expired):
-                if not bad.empty:
-                    insert_frame(conn, ingest_tables.quarantine, _quarantine_frame(entity, bad, day, run_id),
-                                 ignore_conflicts=True)
             counts = ExtractionCounts(
                 entity=entity,
-                rows_read_at_source=batch.rows_counted_at_source,
-                rows_fetched=len(batch.rows),
-                rows_staged=len(outcome.valid),
+                rows_read_at_source=tally["read"],
+                rows_fetched=tally["fetched"],
+                rows_staged=tally["staged"],
                 rows_new_versions=_new_versions(conn, entity, run_id, day, last_day or day),
-                rows_quarantined=len(quarantined),
-                duplicates_collapsed=outcome.duplicates_dropped,
-                extra_columns=tuple(outcome.extra_columns),
-                rows_parked=len(to_park),
-                rows_unparked=len(admitted),
-                rows_park_expired=len(expired),
+                rows_quarantined=tally["quarantined"],
+                duplicates_collapsed=tally["duplicates"],
+                extra_columns=tuple(sorted(extra)),
+                rows_parked=tally["parked"],
+                rows_unparked=tally["unparked"],
+                rows_park_expired=tally["expired"],
             )
             conn.execute(
                 ingest_tables.extraction_log.insert().values(

@@ -140,6 +140,19 @@ class SqlSource:
         cursor_at = last[0].isoformat() if isinstance(last[0], datetime) else str(last[0])
         return page.drop(columns=list(PAGE_COLUMNS)), (cursor_at, str(last[1]))
 
+    def first_change(self, entity: str) -> datetime | None:
+        """Where the table's history begins (its earliest readable updated_at), or None if it cannot say."""
+        key = ENTITY_KEYS[entity]  # the entity is one of the contract's four: never text from outside
+        sql = f"SELECT MIN(updated_at) FROM ombazar.{entity} WHERE updated_at >= '0' AND {key} IS NOT NULL" \
+            if self.dialect == "sqlite" else f"SELECT MIN(updated_at) FROM ombazar.{entity}"
+        try:
+            with self.engine.connect() as conn:
+                value = conn.execute(text(sql)).scalar()
+        except DBAPIError:
+            return None
+        first = pd.to_datetime(value, utc=True, errors="coerce", format="ISO8601") if value is not None else None
+        return None if first is None or pd.isna(first) else first.to_pydatetime()
+
     def count_changed(self, entity: str, since: datetime | None, before: datetime) -> int:
         """The source's own count of rows changed in [since, before)."""
         params = self._window(since, before)
