@@ -546,6 +546,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", nargs="+", default=list(SIZES), choices=list(SIZES))
     parser.add_argument("--stores", nargs="+", default=["sqlite", "postgresql"], choices=["sqlite", "postgresql"])
     parser.add_argument("--history-days", type=int, default=7, help="days of history before the steady day")
+    parser.add_argument("--history-days-1m", type=int, default=2,
+                        help="days of history at 1M a day (the initial load of 7 days would be 7M orders; "
+                             "what history costs is what the 100k history experiment measures)")
     parser.add_argument("--history-experiment", type=int, default=60,
                         help="with 100k among the sizes, also run 100k after this many days of history (0: not)")
     parser.add_argument("--steady-day", type=date.fromisoformat, default=None,
@@ -566,7 +569,8 @@ def main(argv: list[str] | None = None) -> int:
         if days and not 1 <= days <= MAX_HISTORY_DAYS:
             parser.error(f"history days must be within 1..{MAX_HISTORY_DAYS}")
 
-    cases = [Case(store, size, args.history_days) for size in args.sizes for store in args.stores]
+    cases = [Case(store, size, args.history_days_1m if size == "1M" else args.history_days)
+             for size in args.sizes for store in args.stores]
     if args.history_experiment and "100k" in args.sizes and args.history_experiment != args.history_days:
         cases += [Case(store, "100k", args.history_experiment, "history") for store in args.stores]
     machine = machine_info(args.pg_admin_url, args.stores)

@@ -152,6 +152,7 @@ def window_sums(activity: pd.DataFrame, buyers: pd.DataFrame, day: date, setting
         a = activity[(activity["day"] >= first) & (activity["day"] <= day)]
         if a.empty:
             continue
+        a = a.assign(**{c: 0 for c in ACTIVITY_COLUMNS if c not in a.columns})
         sums = a.groupby("seller_id")[ACTIVITY_COLUMNS].sum()
         b = buyers[(buyers["day"] >= first) & (buyers["day"] <= day)]
         distinct = b.drop_duplicates(["seller_id", "buyer_member_id"]).groupby("seller_id").size()

@@ -43,7 +43,9 @@ def _repeat_counts(obs: pd.DataFrame, prior: pd.DataFrame, window_days: int) -> 
     """Per observation: other entities of its seller under its rule, in the window ending on its own day."""
     seen = pd.concat([prior[["seller_id", "rule", "entity_id", "day"]],
                       obs[["seller_id", "rule", "entity_id", "day"]]])
+    seen = seen.assign(day=pd.to_datetime(seen["day"]))
     seen = seen.groupby(["seller_id", "rule", "entity_id"], as_index=False, dropna=False)["day"].max()
+    seen["day"] = seen["day"].dt.date
     counted = np.ones(len(obs), dtype="int64")
     for d, rows in obs.groupby("day").groups.items():
         window = seen[(seen["day"] <= d) & (seen["day"] >= d - timedelta(days=window_days))]

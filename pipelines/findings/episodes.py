@@ -281,8 +281,15 @@ def refresh_findings(
         obs["judged_on"] = [(_as_day(j) if j is not None and not pd.isna(j) else d)
                             for j, d in zip(obs["judged_on"], obs["day"], strict=True)]
         ep = episodes(obs, checked)
+        # an episode that continues keeps the routing it was given on its first day; only new ones are routed
+        known = before.drop_duplicates("finding_id").set_index("finding_id")
+        kept_routing = ep["finding_id"].isin(known.index)
         routed = []
-        for start_day, part in ep.drop(columns=["province_id"]).groupby("episode_start_day"):
+        if kept_routing.any():
+            old = ep[kept_routing].drop(columns=["province_id"], errors="ignore")
+            routed.append(old.merge(known[["unit_id", "province_id", "routing"]], left_on="finding_id",
+                                    right_index=True, how="left"))
+        for start_day, part in ep[~kept_routing].drop(columns=["province_id"]).groupby("episode_start_day"):
             routed.append(part.merge(routing_on(start_day), on="seller_id", how="left"))
         ep = pd.concat(routed, ignore_index=True)
         ep["routing"] = ep["routing"].fillna(json.dumps({"primary": None}))
@@ -321,8 +328,8 @@ def refresh_findings(
 
 def _findings_of(conn: Connection, pairs: list[tuple[str, str]]) -> pd.DataFrame:
     t = findings_tables.finding
-    columns = ["finding_id", "rule", "entity_type", "entity_id", "episode_start_day", "seller_id", "province_id",
-               "evidence"]
+    columns = ["finding_id", "rule", "entity_type", "entity_id", "episode_start_day", "seller_id", "unit_id",
+               "province_id", "evidence", "routing"]
     stmt = select(*(t.c[c] for c in columns)).where(
         tuple_(t.c.rule, t.c.entity_id).in_(bindparam("pairs", expanding=True)))
     frames = [pd.DataFrame(conn.execute(stmt, {"pairs": pairs[i : i + 2000]}).mappings().all(), columns=columns)

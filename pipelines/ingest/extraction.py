@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime, timedelta
 from functools import partial
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, bindparam, delete, func, select
+from sqlalchemy import Connection, Engine, delete, func, select, text
 
 from pipelines.ingest import tables as ingest_tables
 from pipelines.ingest.validation import FUTURE_TOLERANCE, validate_batch
@@ -27,6 +27,8 @@ from pipelines.reference import tables as ref_tables
 from pipelines.source.contract import entity_contract
 from pipelines.source.reader import ENTITY_KEYS, Source
 from pipelines.store.engine import id_scratch, insert_frame
+from pipelines.store.sql_files import TIMESTAMP_COLUMNS, adapt_sql
+from pipelines.store.types import parse_utc_column
 
 log = logging.getLogger(__name__)
 
@@ -91,15 +93,23 @@ def window_since(watermark: datetime | None, day: MonitoredDay) -> datetime | No
     return min(watermark, day.start)
 
 
-def _existing_ids(conn: Connection, entity: str, ids: pd.Series) -> set[str]:
+def _current_of(conn: Connection, entity: str, ids: pd.Series, columns: tuple[str, ...] = ()) -> pd.DataFrame:
+    """The staged ids among `ids` (their latest version), with `columns`: one join on a temporary id table."""
     table = ingest_tables.STAGING_TABLES[entity]
-    key = table.c[ENTITY_KEYS[entity]]
-    wanted = [str(v) for v in pd.unique(ids.dropna())]
-    found: set[str] = set()
-    stmt = select(key).where(key.in_(bindparam("ids", expanding=True))).distinct()
-    for start in range(0, len(wanted), 5000):
-        found.update(r[0] for r in conn.execute(stmt, {"ids": wanted[start : start + 5000]}))
-    return found
+    key = ENTITY_KEYS[entity]
+    selected = ", ".join(f"t.{c}" for c in (key, *columns))
+    sql = adapt_sql(f"SELECT {selected} FROM monitoring.{table.name} t JOIN scratch_ids s ON s.id = t.{key} "
+                    "WHERE t.valid_to IS NULL", conn.dialect.name)
+    with id_scratch(conn, ids) as _:
+        frame = pd.read_sql(text(sql), conn)
+    for column in columns:
+        if column in TIMESTAMP_COLUMNS:
+            frame[column] = parse_utc_column(frame[column])
+    return frame
+
+
+def _existing_ids(conn: Connection, entity: str, ids: pd.Series) -> set[str]:
+    return set(_current_of(conn, entity, ids)[ENTITY_KEYS[entity]].astype(str))
 
 
 def known_references(conn: Connection, entity: str, raw: pd.DataFrame, batches: dict) -> dict[str, set[str]]:
@@ -134,15 +144,9 @@ def related_timestamps(conn: Connection, entity: str, raw: pd.DataFrame, batches
         if related.via not in raw.columns:
             continue
         parent = REFERENCES[entity][related.via]
-        table = ingest_tables.STAGING_TABLES[parent]
         key = ENTITY_KEYS[parent]
         columns = [key, related.field, "updated_at"]
-        wanted = [str(v) for v in pd.unique(raw[related.via].astype("string").dropna())]
-        stmt = select(*(table.c[c] for c in columns)).where(table.c[key].in_(bindparam("ids", expanding=True)))
-        parts = [
-            pd.DataFrame(conn.execute(stmt, {"ids": wanted[start : start + 5000]}).all(), columns=columns)
-            for start in range(0, len(wanted), 5000)
-        ]
+        parts = [_current_of(conn, parent, raw[related.via].astype("string"), (related.field, "updated_at"))]
         parent_valid = batches.get(parent)
         if parent_valid is not None and not parent_valid.empty:
             parts.append(parent_valid[columns])
@@ -251,11 +255,17 @@ def staged_days(updated_at: pd.Series, first: date, last: date) -> pd.Series:
     return days.clip(lower=first, upper=last)
 
 
+# the entities whose volume follows the days (the catalogue and the sellers are read whole)
+SLICED = ("orders", "deliveries")
+
+
 def _slices(source: Source, entity: str, since: datetime | None, before: datetime
             ) -> list[tuple[datetime | None, datetime]]:
     """The window cut into days, when it is longer than two (an initial load, or days missed), so that a run's
     memory follows a day's rows, not the history's. A source that cannot say where its history begins is
     read in one piece."""
+    if entity not in SLICED:
+        return [(since, before)]
     start = since
     if start is None:
         first = getattr(source, "first_change", None)

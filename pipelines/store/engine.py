@@ -97,9 +97,14 @@ def id_scratch(conn, ids, name: str = "scratch_ids"):
     table.create(conn)
     try:
         values = pd.unique(pd.Series(ids).dropna().astype(str))
-        rows = [{"id": v} for v in values]
-        for start in range(0, len(rows), 50_000):
-            conn.execute(table.insert(), rows[start : start + 50_000])
+        if conn.dialect.name == "postgresql":
+            _copy_frame(conn, table, pd.DataFrame({"id": values}), ignore_conflicts=False)
+        else:
+            cursor = conn.connection.driver_connection.cursor()
+            try:
+                cursor.executemany(f"INSERT INTO {name} (id) VALUES (?)", ((v,) for v in values))
+            finally:
+                cursor.close()
         yield table
     finally:
         table.drop(conn)
@@ -140,6 +145,35 @@ def _copy_frame(conn, table, out, ignore_conflicts: bool) -> None:
             cur.execute(f"DROP TABLE {dest}")
 
 
+def _sqlite_executemany(conn, table, out, ignore_conflicts: bool, chunk_rows: int) -> None:
+    """SQLite: the driver's executemany over plain tuples, each column converted once, as a whole."""
+    from sqlalchemy import Boolean
+
+    from pipelines.store.types import DayType
+
+    frame = out.copy()
+    for column in table.columns:
+        if column.name not in frame.columns:
+            continue
+        values = frame[column.name]
+        if isinstance(column.type, DayType):
+            text = values.map(lambda v: v.isoformat()[:10] if hasattr(v, "isoformat") else v)
+            frame[column.name] = text.astype(object).where(values.notna(), None)
+        elif isinstance(column.type, Boolean):
+            frame[column.name] = values.map(lambda v: None if v is None else int(bool(v))).astype(object)
+    names = ", ".join(f'"{c}"' for c in frame.columns)
+    marks = ", ".join("?" for _ in frame.columns)
+    verb = "INSERT OR IGNORE" if ignore_conflicts else "INSERT"
+    sql = f'{verb} INTO "{table.name}" ({names}) VALUES ({marks})'
+    rows = list(frame.itertuples(index=False, name=None))
+    cursor = conn.connection.driver_connection.cursor()
+    try:
+        for start in range(0, len(rows), chunk_rows):
+            cursor.executemany(sql, rows[start : start + chunk_rows])
+    finally:
+        cursor.close()
+
+
 def insert_frame(conn, table, frame, *, ignore_conflicts: bool = False, chunk_rows: int = 50_000) -> None:
     """Insert a DataFrame into `table`, whole-column conversion, in large executemany chunks.
 
@@ -166,6 +200,9 @@ def insert_frame(conn, table, frame, *, ignore_conflicts: bool = False, chunk_ro
             out[column.name] = values.astype(object).where(values.notna(), None)
     if dialect == "postgresql" and len(out) >= COPY_MIN_ROWS:
         _copy_frame(conn, table, out, ignore_conflicts)
+        return
+    if dialect == "sqlite":
+        _sqlite_executemany(conn, table, out, ignore_conflicts, chunk_rows)
         return
     stmt: Insert  # the dialects' inserts are Inserts too
     if ignore_conflicts:

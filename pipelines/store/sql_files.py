@@ -41,6 +41,11 @@ def strip_comments(sql: str) -> str:
     return "\n".join(line.split("--", 1)[0].rstrip() for line in sql.splitlines()).strip()
 
 
+def adapt_sql(sql: str, dialect_name: str) -> str:
+    """Store SQL written with schema prefixes, for the dialect (SQLite's store is one file without them)."""
+    return _STORE_PREFIX.sub("", sql) if dialect_name == "sqlite" else sql
+
+
 def store_sql(name: str, dialect_name: str) -> TextClause:
     """The store query `sql/<name>.sql`, adapted to the dialect, with typed bind parameters."""
     sql = _read(name)
