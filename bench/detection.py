@@ -67,6 +67,9 @@ SCALES = {
     "small": SimScale(sellers_per_province=4, offers_per_seller=4, orders_per_day=300, members=800),
     "default": SimScale(),
 }
+# records reach the source at most 96 h late (pipelines/simulator/recording.py): an overdue episode that opened in
+# the last four days may still be taken back by a record that has not arrived, so it is scored when settled
+SETTLE_DAYS = 4
 EVENT_RULES = {"late_delivery": "late_delivery", "seller_cancellation": "seller_cancellation",
                "quality_defect": "quality_defect"}
 SCORECARD_RULES = {"scorecard_on_time": "chronic_late_seller", "scorecard_quality": "chronic_defect_seller",
@@ -115,12 +118,13 @@ def monitor(seed: int, days: int, history_days: int, scale: SimScale, var_dir: P
 def score(findings: pd.DataFrame, truth: pd.DataFrame, monitored: list[date]) -> dict[str, dict]:
     """Precision, recall and F1 per rule over the scored days (all but the first)."""
     first, last = monitored[1], monitored[-1]
-    in_days = truth["day"].between(first, last)
-    f_in = findings["episode_start_day"].between(first, last)
     out = {}
     for rule, kind in {**EVENT_RULES, "overdue_order": "overdue_order"}.items():
-        f = findings[(findings["rule"] == rule) & f_in]
-        t = truth[(truth["kind"] == kind) & in_days]
+        # an order is judged overdue on what its records say by then: the orders due in the last days, whose
+        # delivery may still be recorded (up to SETTLE_DAYS late), are scored once settled
+        until = last - timedelta(days=SETTLE_DAYS) if rule == "overdue_order" else last
+        f = findings[(findings["rule"] == rule) & findings["episode_start_day"].between(first, until)]
+        t = truth[(truth["kind"] == kind) & truth["day"].between(first, until)]
         out[rule] = _score(set(zip(f["entity_id"], f["episode_start_day"], strict=True)),
                            set(zip(t["entity_id"], t["day"], strict=True)))
     for rule, kind in SCORECARD_RULES.items():
@@ -159,15 +163,15 @@ def score_by_recording(findings: pd.DataFrame, truth: pd.DataFrame, all_truth: p
     recordings = all_truth[all_truth["kind"] == "late_recording"]
     late_deliveries = set(recordings["entity_id"])
     late_orders = {json.loads(d)["order_id"] for d in recordings["detail"]}
-    f_in = findings["episode_start_day"].between(first, last)
     out: dict[str, dict[str, dict]] = {}
     for rule, kind in SPLIT_RULES.items():
         labels = all_truth[all_truth["kind"] == kind]
         late_by_entity = dict(zip(labels["entity_id"], labels["detail"].map(_recorded_late), strict=True))
         recorded_late = late_orders if kind == "overdue_order" else late_deliveries
-        t = truth[(truth["kind"] == kind) & truth["day"].between(first, last)]
+        until = last - timedelta(days=SETTLE_DAYS) if rule == "overdue_order" else last
+        t = truth[(truth["kind"] == kind) & truth["day"].between(first, until)]
         t_late = t["detail"].map(_recorded_late).to_numpy(dtype=bool)
-        f = findings[(findings["rule"] == rule) & f_in]
+        f = findings[(findings["rule"] == rule) & findings["episode_start_day"].between(first, until)]
         f_late = f["entity_id"].map(lambda e, m=late_by_entity, r=recorded_late: m.get(e, e in r))
         f_late = f_late.to_numpy(dtype=bool)
         out[rule] = {}

@@ -59,9 +59,9 @@ class Settings(BaseSettings):
     allowed_lateness_days: int = 14
     # a seller is a late recorder when, over the scorecards' judged window, at least this share of its delivered
     # orders reached the source more than `record_latency_hours` after delivery (and at least this many did)
-    record_latency_hours: float = 24.0
-    record_latency_min_share: float = 0.5
-    record_latency_min_orders: int = 5
+    record_latency_hours: float = 36.0
+    record_latency_min_share: float = 0.6
+    record_latency_min_orders: int = 20
     # severity by the rial value at stake
     severity_warning_impact_rial: int = 50_000_000
     severity_critical_impact_rial: int = 500_000_000

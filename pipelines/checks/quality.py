@@ -12,6 +12,7 @@ from pipelines.checks.on_time import event_days, first_true, within
 from pipelines.monitored_day import MonitoredDay
 from pipelines.settings import Settings
 from pipelines.state.defects import SIGNALS, quality_signals
+from pipelines.state.fulfilment import FULFILLED_STATUSES
 
 
 def quality_defects(
@@ -21,7 +22,7 @@ def quality_defects(
     """Deliveries on which a quality defect first became visible in the day's changes, with the signals.
 
     A rating, a complaint or a grade carries no timestamp of its own in the contract: the defect is dated by
-    the version that first showed it.
+    the version that first showed it, or by the delivery itself when it shows on the version recording it.
     """
     first_day = first_day or day.day
     if delivery_versions.empty:
@@ -31,7 +32,13 @@ def quality_defects(
     v = v.merge(offers[["offer_id", "promised_quality"]], on="offer_id", how="left").reset_index(drop=True)
     signals = quality_signals(v, v["promised_quality"], settings.low_rating_max)
     turned = first_true(v, signals.any(axis=1))
-    turned = turned[within(event_days(turned["updated_at"]), first_day, day)]
+    # a defect that shows on the very version recording the delivery (a grade or a rejection on receipt) happened
+    # at the delivery, however late that record came; a later one (a rating, a return) is dated by its record
+    arrived = first_true(v, v["status"].isin(FULFILLED_STATUSES) & v["delivered_at"].notna())
+    on_receipt = turned.index.isin(arrived.index) & turned["delivered_at"].notna().to_numpy()
+    when = turned["delivered_at"].where(on_receipt, turned["updated_at"])
+    turned = turned.assign(_when=when)
+    turned = turned[within(event_days(turned["_when"]), first_day, day)]
     if turned.empty:
         return empty_observations()
     fired = signals.loc[turned.index]
@@ -66,7 +73,7 @@ def quality_defects(
             "severity": severity,
             "impact_rial": impact,
             "evidence": pd.Series(evidence.to_dict("records"), index=turned.index, dtype=object),
-            "day": event_days(turned["updated_at"]),
+            "day": event_days(turned["_when"]),
         }
     )
     return out.reset_index(drop=True)

@@ -79,7 +79,7 @@ def _per_kind(settings: Settings, name: str, kind: pd.Series) -> pd.Series:
     return pd.Series(np.where(kind == "supplier", supplier, core), index=kind.index)
 
 
-def cohort_contributions(fulfilment: pd.DataFrame, late_record_hours: float = 24.0) -> pd.DataFrame:
+def cohort_contributions(fulfilment: pd.DataFrame, late_record_hours: float = 36.0) -> pd.DataFrame:
     """Each order's contribution to its seller's cohort (the day it fell due), summed per (seller, day)."""
     f = fulfilment[fulfilment["seller_id"].notna()]
     if f.empty:
