@@ -32,8 +32,9 @@ def quality_defects(
     v = v.merge(offers[["offer_id", "promised_quality"]], on="offer_id", how="left").reset_index(drop=True)
     signals = quality_signals(v, v["promised_quality"], settings.low_rating_max)
     turned = first_true(v, signals.any(axis=1))
-    # a defect that shows on the very version recording the delivery (a grade or a rejection on receipt) happened
-    # at the delivery, however late that record came; a later one (a rating, a return) is dated by its record
+    # a defect that shows on the very version recording the delivery is dated by the delivery, however late that
+    # record came (what it bundles happened by then, and the contract gives no closer time); a defect that shows
+    # on a later version (a rating, a return) is dated by that version
     arrived = first_true(v, v["status"].isin(FULFILLED_STATUSES) & v["delivered_at"].notna())
     on_receipt = turned.index.isin(arrived.index) & turned["delivered_at"].notna().to_numpy()
     when = turned["delivered_at"].where(on_receipt, turned["updated_at"])

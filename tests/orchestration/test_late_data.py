@@ -97,3 +97,18 @@ def test_the_report_shows_late_discoveries_apart_from_todays_events(late_week):
     html = (settings.reports_dir / day / f"{province}.html").read_text(encoding="utf-8")
     assert 'id="late-discoveries"' in html
     assert "روز پس از رویداد ثبت شد" in html
+
+
+def test_a_seller_whose_records_come_days_late_is_a_data_finding_for_fardap_not_the_officer(late_week):
+    settings, _ = late_week
+    f = findings_snapshot(settings)
+    latency = f[f["rule"] == "record_latency"]
+    assert len(latency) > 0
+    recorders = set(truth(settings, "late_recorder_seller")["entity_id"])
+    assert set(latency["entity_id"]) <= recorders  # a data fault of the sellers that record late, no other
+    for routing in latency["routing"].map(json.loads):
+        assert routing["primary"]["role"] == "fardap" and routing["cc"] == [{"role": "engineers"}]
+        assert routing["rahyari"] == []
+    day = str(latency["last_observed_day"].astype(str).max())
+    for path in (settings.reports_dir / day).glob("*.html"):
+        assert "ثبت دیرهنگام سوابق تحویل فروشنده" not in path.read_text(encoding="utf-8")
