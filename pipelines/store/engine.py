@@ -117,6 +117,7 @@ COPY_MIN_ROWS = 2_000
 def _copy_frame(conn, table, out, ignore_conflicts: bool) -> None:
     """Bulk-load `out` into `table` on PostgreSQL with COPY (CSV, whole-frame); with `ignore_conflicts`,
     through a temporary table and `INSERT ... ON CONFLICT DO NOTHING`."""
+    import csv
     import io
 
     import pandas as pd
@@ -128,7 +129,8 @@ def _copy_frame(conn, table, out, ignore_conflicts: bool) -> None:
             values = pd.to_numeric(frame[column.name], errors="coerce")
             frame[column.name] = values.round().astype("Int64")
     buffer = io.StringIO()
-    frame.to_csv(buffer, index=False, header=False, na_rep="")
+    # every text is quoted, so an empty string stays one; a missing value is written \N and read as NULL
+    frame.to_csv(buffer, index=False, header=False, na_rep="\\N", quoting=csv.QUOTE_NONNUMERIC)
     names = ", ".join(f'"{c}"' for c in frame.columns)
     target = f'"{table.schema}"."{table.name}"' if table.schema else f'"{table.name}"'
     raw = conn.connection.driver_connection
@@ -138,7 +140,7 @@ def _copy_frame(conn, table, out, ignore_conflicts: bool) -> None:
             dest = f'"copy_{table.name}"'
             cur.execute(f"DROP TABLE IF EXISTS {dest}")
             cur.execute(f"CREATE TEMPORARY TABLE {dest} (LIKE {target} INCLUDING DEFAULTS)")
-        with cur.copy(f"COPY {dest} ({names}) FROM STDIN (FORMAT csv)") as copy:
+        with cur.copy(f"COPY {dest} ({names}) FROM STDIN (FORMAT csv, NULL '\\N', FORCE_NULL ({names}))") as copy:
             copy.write(buffer.getvalue())
         if ignore_conflicts:
             cur.execute(f"INSERT INTO {target} ({names}) SELECT {names} FROM {dest} ON CONFLICT DO NOTHING")
