@@ -12,7 +12,6 @@ from pipelines.checks.on_time import event_days, first_true, within
 from pipelines.monitored_day import MonitoredDay
 from pipelines.settings import Settings
 from pipelines.state.defects import SIGNALS, quality_signals
-from pipelines.state.fulfilment import FULFILLED_STATUSES
 
 
 def quality_defects(
@@ -22,7 +21,7 @@ def quality_defects(
     """Deliveries on which a quality defect first became visible in the day's changes, with the signals.
 
     A rating, a complaint or a grade carries no timestamp of its own in the contract: the defect is dated by
-    the version that first showed it, or by the delivery itself when it shows on the version recording it.
+    the version that first showed it.
     """
     first_day = first_day or day.day
     if delivery_versions.empty:
@@ -32,13 +31,10 @@ def quality_defects(
     v = v.merge(offers[["offer_id", "promised_quality"]], on="offer_id", how="left").reset_index(drop=True)
     signals = quality_signals(v, v["promised_quality"], settings.low_rating_max)
     turned = first_true(v, signals.any(axis=1))
-    # a defect that shows on the very version recording the delivery is dated by the delivery, however late that
-    # record came (what it bundles happened by then, and the contract gives no closer time); a defect that shows
-    # on a later version (a rating, a return) is dated by that version
-    arrived = first_true(v, v["status"].isin(FULFILLED_STATUSES) & v["delivered_at"].notna())
-    on_receipt = turned.index.isin(arrived.index) & turned["delivered_at"].notna().to_numpy()
-    when = turned["delivered_at"].where(on_receipt, turned["updated_at"])
-    turned = turned.assign(_when=when)
+    # a defect is dated by the version that first showed it: a late record of the delivery could be dated by the
+    # delivery, but over a source that keeps only the latest version (a backfill) the same rule would date a
+    # rating given days later by the delivery, so both keep to what the record says
+    turned = turned.assign(_when=turned["updated_at"])
     turned = turned[within(event_days(turned["_when"]), first_day, day)]
     if turned.empty:
         return empty_observations()
