@@ -33,6 +33,7 @@ from pipelines.state.fulfilment import FulfilmentChange
 from pipelines.state.market import MarketState
 from pipelines.store.engine import id_scratch, insert_frame
 from pipelines.store.sql_files import read_frame
+from pipelines.store.types import as_day
 
 ACTIVITY_COLUMNS = [
     "deliveries_resolved", "deliveries_delivered", "orders_completed", "orders_late", "quality_defects",
@@ -121,7 +122,7 @@ def refresh_cohorts(conn: Connection, change: FulfilmentChange, settings: Settin
     days = delta["day"]
     with id_scratch(conn, delta["seller_id"]) as _:
         stored = read_frame(conn, "scorecards/select_cohorts_of_sellers", first_day=min(days), last_day=max(days))
-    stored["day"] = stored["day"].map(_as_day)
+    stored["day"] = stored["day"].map(as_day)
     keys = delta[["seller_id", "day"]]
     stored = stored.merge(keys, on=["seller_id", "day"], how="inner")
     merged = pd.concat([stored, delta], ignore_index=True).groupby(["seller_id", "day"], as_index=False)[
@@ -139,9 +140,6 @@ def refresh_cohorts(conn: Connection, change: FulfilmentChange, settings: Settin
     insert_frame(conn, seller_buyer_daily, buyers, ignore_conflicts=True)
     return len(pairs)
 
-
-def _as_day(value) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 
 def window_sums(activity: pd.DataFrame, buyers: pd.DataFrame, day: date, settings: Settings) -> pd.DataFrame:

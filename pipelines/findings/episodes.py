@@ -24,6 +24,7 @@ from pipelines.monitored_day import MonitoredDay
 from pipelines.reference.routing import seller_provinces
 from pipelines.store.engine import id_scratch, insert_frame
 from pipelines.store.sql_files import read_frame
+from pipelines.store.types import as_day
 from pipelines.vocabulary import RULES
 
 
@@ -67,6 +68,11 @@ def _event_rules() -> list[str]:
     return [name for name, rule in RULES.items() if rule.kind != "state"]
 
 
+def _evidence_text(evidence: pd.Series) -> list[str]:
+    """Evidence dicts as the stored JSON text (stable key order, Persian kept as is)."""
+    return [json.dumps(e, ensure_ascii=False, sort_keys=True, default=str) for e in evidence]
+
+
 def record_observations(conn: Connection, day: date, observations: pd.DataFrame) -> int:
     """Replace what the run of `day` judged with these observations (idempotent for a re-run of the day).
 
@@ -90,11 +96,11 @@ def record_observations(conn: Connection, day: date, observations: pd.DataFrame)
         with id_scratch(conn, earlier["entity_id"]) as _:
             judged = read_frame(conn, "findings/select_event_observations_of")
         if not judged.empty:
-            judged["day"] = judged["day"].map(_as_day)
+            judged["day"] = judged["day"].map(as_day)
             seen = obs.merge(judged[["rule", "entity_id", "day"]], on=["rule", "entity_id", "day"], how="left",
                              indicator=True)["_merge"].eq("both").to_numpy()
             obs = obs[~seen]
-    obs["evidence"] = [json.dumps(e, ensure_ascii=False, sort_keys=True, default=str) for e in obs["evidence"]]
+    obs["evidence"] = _evidence_text(obs["evidence"])
     insert_frame(conn, t, obs)
     return len(obs)
 
@@ -121,7 +127,7 @@ def rejudge_overdue(conn: Connection, state, checked_days: set[date], settings) 
     holds = overdue_days(f, days, settings.state_lookback_days)
     with id_scratch(conn, f["order_id"]) as _:
         stored = read_frame(conn, "findings/select_overdue_observations_of", first_day=days[0], last_day=days[-1])
-    stored["day"] = stored["day"].map(_as_day)
+    stored["day"] = stored["day"].map(as_day)
     both = stored.merge(holds, left_on=["entity_id", "day"], right_on=["order_id", "day"], how="outer",
                         indicator=True)
     gone = both[both["_merge"] == "left_only"]
@@ -142,7 +148,7 @@ def rejudge_overdue(conn: Connection, state, checked_days: set[date], settings) 
     if frames:
         obs = pd.concat(frames, ignore_index=True)
         obs = obs.merge(seller_provinces(conn, state.sellers, day), on="seller_id", how="left")
-        obs["evidence"] = [json.dumps(e, ensure_ascii=False, sort_keys=True, default=str) for e in obs["evidence"]]
+        obs["evidence"] = _evidence_text(obs["evidence"])
         insert_frame(conn, t, obs)
     changed_days = sorted(set(gone["day"]) | set(added["day"]))
     sellers = f.loc[f["order_id"].isin(set(gone["entity_id"].dropna()) | set(added["order_id"].dropna())),
@@ -171,7 +177,7 @@ def _regrade_overdue(conn: Connection, sellers: pd.Series, days: list[date], set
                                first_day=d - timedelta(days=window), last_day=d)
         if obs.empty:
             continue
-        prior["day"] = prior["day"].map(_as_day)
+        prior["day"] = prior["day"].map(as_day)
         evidence = [json.loads(e) for e in obs["evidence"]]
         base = severity_from_impact(obs["impact_rial"].astype("int64"), settings.severity_critical_impact_rial,
                                     settings.severity_warning_impact_rial)
@@ -183,8 +189,7 @@ def _regrade_overdue(conn: Connection, sellers: pd.Series, days: list[date], set
             day=d,
         )
         graded = grade_severity(fresh, prior, settings, d)
-        graded["evidence"] = [json.dumps(e, ensure_ascii=False, sort_keys=True, default=str)
-                              for e in graded["evidence"]]
+        graded["evidence"] = _evidence_text(graded["evidence"])
         ids = list(obs["entity_id"])
         for start in range(0, len(ids), 2000):
             conn.execute(delete(t).where(t.c.rule == "overdue_order", t.c.day == d,
@@ -193,9 +198,6 @@ def _regrade_overdue(conn: Connection, sellers: pd.Series, days: list[date], set
         regraded |= set(ids)
     return regraded
 
-
-def _as_day(value) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 
 def _observations_of(conn: Connection, keys: pd.DataFrame) -> pd.DataFrame:
@@ -277,8 +279,8 @@ def refresh_findings(
         conn.execute(stmt, {"pairs": pairs[start : start + 2000]})
     ep = pd.DataFrame(columns=[c.name for c in t.columns])
     if not obs.empty:
-        obs["day"] = obs["day"].map(_as_day)
-        obs["judged_on"] = [(_as_day(j) if j is not None and not pd.isna(j) else d)
+        obs["day"] = obs["day"].map(as_day)
+        obs["judged_on"] = [(as_day(j) if j is not None and not pd.isna(j) else d)
                             for j, d in zip(obs["judged_on"], obs["day"], strict=True)]
         ep = episodes(obs, checked)
         # an episode that continues keeps the routing it was given on its first day; only new ones are routed

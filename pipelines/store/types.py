@@ -82,6 +82,11 @@ class DayType(TypeDecorator):
         return value
 
 
+def as_day(value) -> date:
+    """A stored day as a date (SQLite hands days back as text)."""
+    return value if isinstance(value, date) and not isinstance(value, datetime) else date.fromisoformat(str(value)[:10])
+
+
 def format_utc_column(series: pd.Series, dialect_name: str) -> pd.Series:
     """Convert a tz-aware datetime column for bulk insert, whole-column."""
     utc = pd.to_datetime(series, utc=True)
