@@ -14,9 +14,10 @@ province's day, by score), PR-AUC is average precision of the score.
   price_jump, nesieh_markup, while the offer shows them). Gross = ≥ 2× or ≤ 0.5× (abnormal prices, and
   jumps of that size). The inflation check scores each later month with the month-one model.
 - Olist: real prices (BRL cents) of the public Olist sample, one offer per (seller, product), one version
-  per sale; peers are the product category split by weight (sub-branch), the category (branch) and its
-  first word (field); the harness injects anomalies (pipelines.price_model.model.INJECTIONS, no nesieh: Olist
-  has none) on the evaluation days.
+  per sale; the category is the sub-branch, its first word the field; the title names the product and states
+  its weight and dimensions (`olist_title`), which is where the checks find the same product at other
+  sellers and peers of the same weight and size; the harness injects anomalies
+  (pipelines.price_model.model.INJECTIONS, no nesieh: Olist has none) on the evaluation days.
 """
 
 from __future__ import annotations
@@ -90,6 +91,21 @@ def sim_labels(features: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({"label": kind, "sub_kind": sub, "gross": gross}, index=features.index)
 
 
+OLIST_ATTRIBUTES = ["product_weight_g", "product_length_cm", "product_height_cm", "product_width_cm"]
+
+
+def olist_title(products: pd.DataFrame) -> pd.Series:
+    """A title as a seller could write it: the product's reference, its weight and its dimensions
+    (`<product_id> 350g 20x15x10cm`); Olist publishes no product names."""
+    def number(col: str) -> pd.Series:
+        return products[col].round().astype("Int64").astype("string")
+
+    weight = (" " + number("product_weight_g") + "g").fillna("")
+    dims = (" " + number("product_length_cm") + "x" + number("product_height_cm") + "x"
+            + number("product_width_cm") + "cm").fillna("")
+    return products["product_id"].astype("string") + weight + dims
+
+
 def olist_dataset() -> tuple[pd.DataFrame, pd.DataFrame, list]:
     """Olist sales as offer versions (seller, product), seller states as provinces, month-end days."""
     items = pd.read_csv(OLIST / "sample_15k_orders" / "olist_order_items_dataset.csv")
@@ -98,7 +114,7 @@ def olist_dataset() -> tuple[pd.DataFrame, pd.DataFrame, list]:
     products = pd.read_csv(OLIST / "official_full" / "olist_products_dataset.csv")
     sellers = pd.read_csv(OLIST / "official_full" / "olist_sellers_dataset.csv")
     sales = items.merge(orders, on="order_id").merge(
-        products[["product_id", "product_category_name", "product_weight_g"]], on="product_id")
+        products[["product_id", "product_category_name", *OLIST_ATTRIBUTES]], on="product_id")
     sales = sales.dropna(subset=["product_category_name"])
     sales["at"] = pd.to_datetime(sales["order_purchase_timestamp"]).dt.tz_localize("America/Sao_Paulo",
                                                                                     ambiguous="NaT",
@@ -106,14 +122,15 @@ def olist_dataset() -> tuple[pd.DataFrame, pd.DataFrame, list]:
     sales = sales.dropna(subset=["at"])
     sales["at"] = sales["at"].dt.tz_convert("UTC")
     cat = sales["product_category_name"].str.replace(".", "_", regex=False)
-    weight_bin = np.clip(np.floor(np.log2(sales["product_weight_g"].fillna(500).clip(lower=50) / 50)), 0, 9)
-    sales["category_code"] = ("OL.D." + cat.str.split("_").str[0] + "." + cat + ".W"
-                              + weight_bin.astype(int).astype(str))
+    # the category is the sub-branch (and branch), its first word the field
+    sales["category_code"] = "OL.D." + cat.str.split("_").str[0] + "." + cat
+    sales["title"] = olist_title(sales)
     sales["offer_id"] = sales["seller_id"] + ":" + sales["product_id"]
     sales = sales.sort_values("at")
     created = sales.groupby("offer_id")["at"].transform("min")
     versions = pd.DataFrame({
-        "offer_id": sales["offer_id"], "seller_id": sales["seller_id"], "category_code": sales["category_code"],
+        "offer_id": sales["offer_id"], "seller_id": sales["seller_id"], "title": sales["title"],
+        "category_code": sales["category_code"],
         "unit": "piece", "unit_price_rial": (sales["price"] * 100).round().astype("int64"),
         "nesieh_months": pd.array([pd.NA] * len(sales), dtype="Int64"),
         "nesieh_unit_price_rial": pd.array([pd.NA] * len(sales), dtype="Int64"),

@@ -39,6 +39,11 @@ class Settings(BaseSettings):
     price_history_days: int = 90
     # a price at least this many times (or at most 1/this) every recent price of the offer is a jump
     price_jump_ratio: float = 1.5
+    # price (issue 15): the same product at other sellers is a reference once this many offers (the offer's
+    # own among them) share its title and unit; a group's band width is its own robust spread shrunk toward
+    # its parent's with the weight of this many offers (docs/price-checks.md)
+    price_min_product_offers: int = 3
+    price_band_prior_offers: float = 8.0
     # nesieh markup per month: robust z over the norm for that many months, and a floor on the excess
     price_nesieh_robust_z: float = 3.5
     price_nesieh_min_excess_per_month: float = 0.015

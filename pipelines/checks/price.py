@@ -31,14 +31,17 @@ import pandas as pd
 
 from pipelines.checks import OBSERVATION_COLUMNS, Observations, empty_observations, severity_from_impact
 from pipelines.monitored_day import MonitoredDay
-from pipelines.price_model.features import peer_hits, price_features
+from pipelines.price_model.features import ATTRIBUTES, PRODUCT, peer_hits, price_features
 from pipelines.reference.routing import seller_provinces
 from pipelines.settings import Settings
 
 log = logging.getLogger(__name__)
 
-# where a peer band was drawn (evidence `scope`)
-NATIONAL, PROVINCE = PRICE_SCOPES = ("national", "province")
+# the reference a price was compared with (evidence `scope`): the sub-branch's band nationally or in the
+# province, the same product at other sellers, peers of the same weight or size bands; the own history is
+# the rule `price_own_history_jump`
+NATIONAL, PROVINCE = ("national", "province")
+PRICE_SCOPES = (NATIONAL, PROVINCE, PRODUCT, ATTRIBUTES)
 
 # ---------------------------------------------------------------- observations
 
@@ -79,34 +82,41 @@ def _observations(rule: str, rows: pd.DataFrame, impact: pd.Series, evidence: pd
 
 def peer_band_observations(f: pd.DataFrame, orders: pd.DataFrame, day: MonitoredDay,
                            settings: Settings) -> pd.DataFrame:
-    """Offers outside the band of their peers (nationally or in the province)."""
-    nat_hit, prov_hit = peer_hits(f, settings)
-    flagged = f[nat_hit | prov_hit]
+    """Offers outside the band of the reference that decides for them: the same product at other sellers,
+    peers of the same weight or size, or the sub-branch's band (in the province or nationally)."""
+    nat_hit, prov_hit, spec_hit = peer_hits(f, settings)
+    flagged = f[nat_hit | prov_hit | spec_hit]
     if flagged.empty:
         return empty_observations()
-    use_prov = prov_hit[flagged.index] & (
-        ~nat_hit[flagged.index] | (f.loc[flagged.index, "province_z"].abs() > f.loc[flagged.index, "robust_z"].abs())
+    idx = flagged.index
+    use_spec = spec_hit[idx]
+    use_prov = ~use_spec & prov_hit[idx] & (
+        ~nat_hit[idx] | (f.loc[idx, "province_z"].abs() > f.loc[idx, "robust_z"].abs())
     )
     median_log = flagged["peer_median_log"].where(~use_prov, flagged["province_median_log"])
+    median_log = median_log.where(~use_spec, flagged["reference_median_log"])
     median_rial = _rial(median_log)
     units = _units_ordered(orders, day, flagged["offer_id"])
     impact = (flagged["unit_price_rial"] - median_rial.astype(float)).abs() * units
     ratio = np.exp(flagged["log_price"] - median_log)
+    z = flagged["robust_z"].where(~use_prov, flagged["province_z"]).where(~use_spec, flagged["reference_z"])
+    count = flagged["peer_count"].where(~use_prov, flagged["province_count"])
+    scope = np.where(use_spec, flagged["reference"].astype(object), np.where(use_prov, PROVINCE, NATIONAL))
     evidence = pd.DataFrame({
         "unit_price_rial": flagged["unit_price_rial"].astype("int64"),
         "peer_median_rial": median_rial,
         "ratio": ratio.round(3),
-        "robust_z": flagged["robust_z"].where(~use_prov, flagged["province_z"]).round(2),
-        "peer_count": flagged["peer_count"].where(~use_prov, flagged["province_count"]).astype("int64"),
+        "robust_z": z.round(2),
+        "peer_count": count.where(~use_spec, flagged["reference_count"]).astype("int64"),
         "category_code": flagged["category_code"],
         "unit": flagged["unit"],
-        "scope": np.where(use_prov, PROVINCE, NATIONAL),
-        "peer_level": flagged["peer_level"].where(~use_prov, flagged["province_level"]),
+        "scope": scope,
+        "peer_level": flagged["peer_level"].where(~use_prov, flagged["province_level"]).where(~use_spec, None),
         "national_median_rial": _rial(flagged["peer_median_log"]),
         "province_median_rial": _rial(flagged["province_median_log"]),
         "price_score": flagged["price_score"].round(2),
     })
-    gross = (ratio >= 2.0) | (ratio <= 0.5)  # twice or half the peers is critical whatever was ordered
+    gross = (ratio >= 2.0) | (ratio <= 0.5)  # twice or half the reference is critical whatever was ordered
     return _observations("price_peer_band", flagged, impact, evidence, settings, critical=gross)
 
 

@@ -16,8 +16,14 @@ from pipelines.monitored_day import MonitoredDay
 from pipelines.settings import Settings
 
 MAD_TO_SIGMA = 1.4826
+# a group's spread is read at the median and at the 90th percentile of its absolute deviations, each made a
+# normal sigma (1.4826 = 1 / 0.6745, 1 / 1.6449); the wider of the two is the group's width, so that a
+# catalogue whose prices have heavy tails is not judged by the width of its centre
+TAIL_QUANTILE, TAIL_TO_SIGMA = 0.9, 1 / 1.6449
 # taxonomy levels a band may use, most specific first, and how many dotted parts of the code each keeps
 TAXONOMY_LEVELS = (("sub_branch", 5), ("branch", 4), ("field", 3))
+# the references beyond the sub-branch band (evidence `reference`)
+PRODUCT, ATTRIBUTES = "product", "attributes"
 
 
 def taxonomy_prefix(code: pd.Series, parts: int) -> pd.Series:
@@ -26,29 +32,178 @@ def taxonomy_prefix(code: pd.Series, parts: int) -> pd.Series:
     return split.str[:parts].str.join(".")
 
 
-def _group_stats(values: pd.Series, keys: list[pd.Series], floor: float) -> tuple[pd.Series, ...]:
-    """Size, median and robust scale (1.4826·MAD, at least `floor`) of each row's group."""
+def _group_stats(values: pd.Series, keys: list[pd.Series], floor: float,
+                 tails: bool = False) -> tuple[pd.Series, ...]:
+    """Size, median and robust scale (1.4826·MAD, at least `floor`) of each row's group; with `tails`, the
+    scale is the wider of that and the 90th percentile of the absolute deviations made a sigma."""
+    count, median, core, scale = _group_spread(values, keys, floor, tails)
+    return count, median, scale
+
+
+def _group_spread(values: pd.Series, keys: list[pd.Series], floor: float,
+                  tails: bool = False) -> tuple[pd.Series, ...]:
+    """`_group_stats` with the width of the centre (1.4826·MAD) and the width read with the tails apart."""
     grouped = values.groupby(keys, sort=False, dropna=False)
     count = grouped.transform("size")
     median = grouped.transform("median")
-    mad = (values - median).abs().groupby(keys, sort=False, dropna=False).transform("median")
-    return count, median, np.maximum(MAD_TO_SIGMA * mad, floor)
+    dev = (values - median).abs().groupby(keys, sort=False, dropna=False)
+    core = MAD_TO_SIGMA * dev.transform("median")
+    scale = core
+    if tails:  # only where at least two offers lie beyond the quantile, so that one outlier cannot widen it
+        tail = TAIL_TO_SIGMA * dev.transform("quantile", TAIL_QUANTILE)
+        scale = core.where(count < 2 / (1 - TAIL_QUANTILE), np.maximum(core, tail))
+    return count, median, np.maximum(core, floor), np.maximum(scale, floor)
+
+
+def _pooled_scale(values: pd.Series, median: pd.Series, parent_keys: list[pd.Series]) -> pd.Series:
+    """The spread of values around their own group's median, pooled over each parent group (the wider of
+    1.4826·MAD and the tail's, as in `_group_stats`): how wide a group of this level usually is in that parent,
+    whatever its price level."""
+    dev = (values - median).abs()
+    if not parent_keys:
+        return pd.Series(max(MAD_TO_SIGMA * float(dev.median()), TAIL_TO_SIGMA * float(dev.quantile(TAIL_QUANTILE))),
+                         index=values.index)
+    grouped = dev.groupby(parent_keys, sort=False, dropna=False)
+    return np.maximum(MAD_TO_SIGMA * grouped.transform("median"),
+                      TAIL_TO_SIGMA * grouped.transform("quantile", TAIL_QUANTILE))
 
 
 def _banded(values: pd.Series, base_keys: list[pd.Series], prefixes: dict[str, pd.Series], min_peers: int,
-            floor: float) -> pd.DataFrame:
-    """For each row, the band of the most specific taxonomy level with at least `min_peers` members."""
+            floor: float, prior: float = 0.0) -> pd.DataFrame:
+    """For each row, the band of the most specific taxonomy level with at least `min_peers` members.
+
+    A level's width is learned from its own spread and shrunk (`shrunk_scale`, weight `prior`) toward the
+    width that groups of that level usually have in their parent level, so that a small group whose few
+    prices agree by chance is not given a needle-thin band."""
     out = pd.DataFrame(index=values.index, data={
         "level": pd.Series(None, index=values.index, dtype=object),
-        "count": 0, "median": np.nan, "scale": np.nan,
+        "count": 0, "median": np.nan, "scale": np.nan, "core_scale": np.nan,
     })
-    for level, _ in TAXONOMY_LEVELS:
-        count, median, scale = _group_stats(values, [*base_keys, prefixes[level]], floor)
+    levels = [level for level, _ in TAXONOMY_LEVELS]
+    for i, level in enumerate(levels):
+        keys = [*base_keys, prefixes[level]]
+        count, median, core, scale = _group_spread(values, keys, 0.0, tails=True)
+        if prior > 0:
+            parent = [*base_keys, prefixes[levels[i + 1]]] if i + 1 < len(levels) else list(base_keys)
+            scale = shrunk_scale(scale, count, _pooled_scale(values, median, parent), prior)
+        scale = np.maximum(scale, floor)
         take = out["level"].isna() & (count >= min_peers)
         out.loc[take, "level"] = level
         out.loc[take, "count"] = count[take]
         out.loc[take, "median"] = median[take]
         out.loc[take, "scale"] = scale[take]
+        out.loc[take, "core_scale"] = np.maximum(core, floor)[take]
+    return out
+
+
+# ---------------------------------------------------------------- references beyond the sub-branch band
+
+# the letters and digits a title may be typed in, made one: Arabic ي/ى/ك Persian, digits Latin, ZWNJ a space
+_TITLE_CHARS = str.maketrans({"ي": "ی", "ى": "ی", "ك": "ک", "\u200c": " ", "×": "x", "٫": ".", "/": ".",
+                              **{c: str(i) for i, c in enumerate("۰۱۲۳۴۵۶۷۸۹")},
+                              **{c: str(i) for i, c in enumerate("٠١٢٣٤٥٦٧٨٩")}})
+# quantities written in titles: a number and a unit of mass, volume or length (Persian or Latin)
+_MASS_UNITS = {"g": 1.0, "gr": 1.0, "gram": 1.0, "گرم": 1.0, "گرمی": 1.0, "kg": 1000.0, "کیلو": 1000.0,
+               "کیلوگرم": 1000.0, "کیلویی": 1000.0, "کیلوگرمی": 1000.0, "ton": 1e6, "تن": 1e6, "تنی": 1e6}
+_VOLUME_UNITS = {"ml": 1.0, "cc": 1.0, "سی‌سی": 1.0, "میلی‌لیتر": 1.0, "l": 1000.0, "lit": 1000.0,
+                 "litre": 1000.0, "liter": 1000.0, "لیتر": 1000.0, "لیتری": 1000.0}
+_NUMBER = r"(\d+(?:\.\d+)?)"
+
+
+def normalised_title(title: pd.Series) -> pd.Series:
+    """Titles as one spelling: Persian letters, Latin digits, lower case, punctuation and runs of spaces one
+    space. Two offers whose titles read the same are taken for the same product."""
+    text = title.astype("string").fillna("").str.translate(_TITLE_CHARS).str.lower()
+    text = text.str.replace(r"[^\w.]+", " ", regex=True).str.replace(r"(?<!\d)\.|\.(?!\d)", " ", regex=True)
+    return text.str.replace(r"\s+", " ", regex=True).str.strip()
+
+
+def _quantity(text: pd.Series, units: dict[str, float]) -> pd.Series:
+    """The first quantity in `units` written in each title (in the units' base), NaN where none."""
+    alternatives = "|".join(sorted((u.replace("\u200c", " ") for u in units), key=len, reverse=True))
+    found = text.str.extract(_NUMBER + r"\s?(" + alternatives + r")(?![\w])")
+    factor = found[1].map({u.replace("\u200c", " "): k for u, k in units.items()})
+    return pd.to_numeric(found[0], errors="coerce") * factor
+
+
+def title_attributes(title: pd.Series) -> pd.DataFrame:
+    """Weight and size bands read from the quantities a title states.
+
+    Mass (`500g`, `۱۰ کیلویی`) gives a weight band of powers of two of grams; a volume (`1.5 لیتری`, `250ml`)
+    or dimensions (`30x20x10cm`) give a size band of powers of four of cm³ (a volume grows as a length
+    cubed). A title that states neither has no band.
+    """
+    text = normalised_title(title)
+    grams = _quantity(text, _MASS_UNITS)
+    volume = _quantity(text, _VOLUME_UNITS)
+    dims = text.str.extract(_NUMBER + r"\s?x\s?" + _NUMBER + r"\s?x\s?" + _NUMBER + r"\s?(mm|cm|m|سانت|سانتی متر|متر)?")
+    scale = dims[3].map({"mm": 0.1, "cm": 1.0, "m": 100.0, "سانت": 1.0, "سانتی متر": 1.0, "متر": 100.0}).fillna(1.0)
+    boxed = dims[[0, 1, 2]].apply(pd.to_numeric, errors="coerce").prod(axis=1, min_count=3) * scale ** 3
+    volume = volume.fillna(boxed)
+    weight_band = np.floor(np.log2(grams.where(grams > 0)))
+    size_band = np.floor(np.log(volume.where(volume > 0)) / np.log(4.0))
+    return pd.DataFrame({"weight_band": weight_band, "size_band": size_band}, index=title.index)
+
+
+def shrunk_scale(scale: pd.Series, count: pd.Series, parent_scale: pd.Series | float, prior: float) -> pd.Series:
+    """A group's band width learned from its own spread, shrunk toward its parent's when the group is small:
+    sqrt((n·s² + n0·s_parent²) / (n + n0)), `n0` = `prior` (the weight of the parent, in offers)."""
+    n = count.astype(float)
+    return np.sqrt((n * scale ** 2 + prior * np.square(parent_scale)) / (n + prior))
+
+
+def product_reference(f: pd.DataFrame, settings: Settings) -> pd.DataFrame:
+    """The same product at other sellers: offers with the same title and unit, at least
+    `price_min_product_offers` of them (the offer among them). The median of three resists one wrong price;
+    the width is the group's own spread shrunk toward the catalogue's spread of one product across sellers."""
+    out = pd.DataFrame(index=f.index, data={"product_count": 0, "product_median_log": np.nan,
+                                            "product_scale": np.nan})
+    key = normalised_title(f["title"]) if "title" in f else pd.Series("", index=f.index)
+    has = key.str.len() > 0
+    if not has.any():
+        return out
+    x = f.loc[has, "log_price"]
+    keys = [f.loc[has, "unit"], key[has]]
+    count, median, raw = _group_stats(x, keys, 0.0)
+    dev = (x - median).abs()
+    shared = count >= 2
+    pooled = max(MAD_TO_SIGMA * float(dev[shared].median()) if shared.any() else 0.0, settings.price_min_log_spread)
+    ok = count >= settings.price_min_product_offers
+    scale = np.maximum(shrunk_scale(raw, count, pooled, settings.price_band_prior_offers),
+                       settings.price_min_log_spread)
+    idx = ok[ok].index
+    out.loc[idx, "product_count"] = count[idx]
+    out.loc[idx, "product_median_log"] = median[idx]
+    out.loc[idx, "product_scale"] = scale[idx]
+    out["product_count"] = out["product_count"].astype("int64")
+    return out
+
+
+def attribute_reference(f: pd.DataFrame, settings: Settings) -> pd.DataFrame:
+    """Peers by product attributes: the offers of the same sub-branch and unit whose titles state a weight or
+    size in the same bands. The width is theirs, shrunk toward how wide such bands are in the sub-branch."""
+    out = pd.DataFrame(index=f.index, data={"attribute_count": 0, "attribute_median_log": np.nan,
+                                            "attribute_scale": np.nan})
+    if "title" not in f:
+        return out
+    attrs = title_attributes(f["title"])
+    has = attrs.notna().any(axis=1)
+    if not has.any():
+        return out
+    band = ("w" + attrs["weight_band"].astype("Int64").astype("string").fillna("-") + "v"
+            + attrs["size_band"].astype("Int64").astype("string").fillna("-"))
+    x = f.loc[has, "log_price"]
+    sub_branch = [f.loc[has, "category_code"], f.loc[has, "unit"]]
+    count, median, raw = _group_stats(x, [*sub_branch, band[has]], 0.0, tails=True)
+    ok = count >= settings.price_min_peer_offers
+    parent = _pooled_scale(x, median, sub_branch)
+    scale = np.maximum(shrunk_scale(raw, count, parent, settings.price_band_prior_offers),
+                       settings.price_min_log_spread)
+    idx = ok[ok].index
+    out.loc[idx, "attribute_count"] = count[idx]
+    out.loc[idx, "attribute_median_log"] = median[idx]
+    out.loc[idx, "attribute_scale"] = scale[idx]
+    out["attribute_count"] = out["attribute_count"].astype("int64")
     return out
 
 
@@ -84,7 +239,8 @@ def price_features(
     floor = settings.price_min_log_spread
 
     # national band, with the taxonomy fallback
-    nat = _banded(f["log_price"], [f["unit"]], prefixes, settings.price_min_peer_offers, floor)
+    prior = settings.price_band_prior_offers
+    nat = _banded(f["log_price"], [f["unit"]], prefixes, settings.price_min_peer_offers, floor, prior)
     f["peer_level"] = nat["level"]
     f["peer_count"] = nat["count"].astype("int64")
     f["peer_median_log"] = nat["median"]
@@ -94,20 +250,32 @@ def price_features(
 
     # province band on the deviation from the national median (homogeneous across sub-branches)
     dev = f["log_ratio"].where(f["province_id"].notna())
-    prov = _banded(dev, [f["province_id"], f["unit"]], prefixes, settings.price_min_province_peer_offers, floor)
+    prov = _banded(dev, [f["province_id"], f["unit"]], prefixes, settings.price_min_province_peer_offers, floor,
+                   prior)
     prov_ok = prov["level"].notna() & dev.notna()
     f["province_level"] = prov["level"].where(prov_ok, None)
     f["province_count"] = prov["count"].where(prov_ok, 0).astype("int64")
     f["province_median_log"] = (f["peer_median_log"] + prov["median"]).where(prov_ok)
-    # a handful of province peers can agree by chance: their spread is never taken tighter than the nation's
-    prov_scale = np.maximum(prov["scale"], f["peer_scale"])
+    # a handful of province peers can agree by chance: their spread is never taken tighter than the centre of
+    # the nation's (its tails hold the provinces' differences in level, which the province band takes out)
+    prov_scale = np.maximum(prov["scale"], nat["core_scale"])
+    f["province_scale"] = prov_scale.where(prov_ok)
     f["province_z"] = ((dev - prov["median"]) / prov_scale).where(prov_ok, 0.0)
     f["province_log_ratio"] = (f["log_price"] - f["province_median_log"]).where(prov_ok, 0.0)
 
+    # the references a catalogue offers beyond its sub-branch: the same product, peers by attributes
+    f = f.join(product_reference(f, settings)).join(attribute_reference(f, settings))
+    f = f.join(specific_reference(f))
+
     f = f.join(own_history(f, offer_versions, day, settings))
-    # a change back towards the peers (a corrected slip) is not an abnormal jump: count only moves away
-    away = f["log_ratio"].abs() > (f["log_ratio"] - f["nearest_log_ratio"]).abs()
-    f["jump_away_log_ratio"] = f["nearest_log_ratio"].where(away, 0.0)
+    # a change back to a normal price (a corrected slip) is not an abnormal jump: a move is not counted when
+    # the nearest earlier price was itself outside the decisive band and the current price is nearer its centre
+    z = settings.price_peer_robust_z
+    ref_median, ref_scale = _decisive_centre(f)
+    z_now = (f["log_price"] - ref_median) / ref_scale
+    z_before = (f["log_price"] - f["nearest_log_ratio"] - ref_median) / ref_scale
+    correction = (z_before.abs() > z) & (z_now.abs() < z_before.abs())
+    f["jump_away_log_ratio"] = f["nearest_log_ratio"].where(~correction.fillna(False), 0.0)
     f = f.join(nesieh_markup_features(f, settings))
     f["price_rule_score"] = price_rule_score(f, settings)
     return f
@@ -116,8 +284,9 @@ def price_features(
 def own_history(
     current: pd.DataFrame, offer_versions: pd.DataFrame | None, day: MonitoredDay, settings: Settings
 ) -> pd.DataFrame:
-    """Per current offer: how many earlier prices it had in the window, the last one, and the log ratio of
-    the current price to the last one and to the nearest one."""
+    """Per current offer: how many earlier prices it had in the window (the one in force when the window
+    opened included), the last one, and the log ratio of the current price to the last one and to the
+    nearest one."""
     empty = pd.DataFrame(index=current.index, data={
         "history_count": 0, "last_price_rial": pd.Series(pd.NA, index=current.index, dtype="Int64"),
         "jump_log_ratio": 0.0, "nearest_log_ratio": 0.0,
@@ -125,7 +294,11 @@ def own_history(
     if offer_versions is None or offer_versions.empty:
         return empty
     since = day.end - pd.Timedelta(days=settings.price_history_days)
-    v = offer_versions[(offer_versions["updated_at"] >= since) & (offer_versions["updated_at"] < day.end)]
+    before = offer_versions[offer_versions["updated_at"] < day.end]
+    # every price the offer had in the window, the one in force when the window opened among them (an offer
+    # that did not change its price for longer than the window still has its price to be compared with)
+    opening = before[before["updated_at"] < since].sort_values("updated_at").drop_duplicates("offer_id", keep="last")
+    v = pd.concat([before[before["updated_at"] >= since], opening], ignore_index=True)
     cur = pd.DataFrame({
         "row": current.index, "offer_id": current["offer_id"].to_numpy(),
         "updated_at": current["updated_at"].to_numpy(), "log_price": current["log_price"].to_numpy(),
@@ -181,29 +354,73 @@ def nesieh_markup_features(f: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     return out
 
 
-def peer_hits(f: pd.DataFrame, settings: Settings) -> tuple[pd.Series, pd.Series]:
-    """Which offers the national and the province band flag.
+def specific_reference(f: pd.DataFrame) -> pd.DataFrame:
+    """The most specific reference an offer has beyond its sub-branch band: the same product at other sellers,
+    else its attribute peers (`reference` names it; None: the sub-branch band decides), and the offer's robust
+    z against it."""
+    product = f["product_count"] > 0
+    attribute = ~product & (f["attribute_count"] > 0)
+    median = f["product_median_log"].where(product, f["attribute_median_log"].where(attribute))
+    scale = f["product_scale"].where(product, f["attribute_scale"].where(attribute))
+    reference = pd.Series(np.select([product, attribute], [PRODUCT, ATTRIBUTES], ""), index=f.index)
+    return pd.DataFrame({
+        "reference": reference.where(reference != "", None),
+        "reference_median_log": median,
+        "reference_count": f["product_count"].where(product, f["attribute_count"].where(attribute, 0)),
+        "reference_z": ((f["log_price"] - median) / scale).where(product | attribute, 0.0),
+    }, index=f.index)
 
-    Where the province has a band, it decides: a whole province may be dearer or cheaper than the nation
-    (transport, wages), and its sellers are not abnormal for that. The national band still flags what is
-    gross whatever the province (twice or half the national median: a slip, or a province-wide gouge).
+
+def _decisive_centre(f: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """The centre and width of the band that decides for each offer (specific reference, else the province's
+    band where there is one, else the national band)."""
+    has_spec = f["reference"].notna()
+    spec_scale = f["product_scale"].where(f["product_count"] > 0, f["attribute_scale"])
+    has_prov = f["province_count"] > 0
+    median = f["reference_median_log"].where(has_spec, f["province_median_log"].where(has_prov,
+                                                                                    f["peer_median_log"]))
+    scale = spec_scale.where(has_spec, f["province_scale"].where(has_prov, f["peer_scale"]))
+    return median, scale
+
+
+def peer_hits(f: pd.DataFrame, settings: Settings) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Which offers the national band, the province band and the specific reference (the same product at
+    other sellers, attribute peers) flag.
+
+    - Where the same product sells at enough other sellers, their prices decide: it is the same thing, and
+      its price at other sellers is the most direct reference there is.
+    - Where peers of the same weight or size bands are enough, they must agree with the sub-branch's band:
+      they excuse a price the sub-branch finds odd (a heavy or a large item is dear among all its
+      sub-branch and ordinary among its own), and confirm one it flags; they are only similar, so they do
+      not raise a finding alone.
+    - Otherwise, where the province has a band, it decides: a whole province may be dearer or cheaper than
+      the nation (transport, wages), and its sellers are not abnormal for that. The national band still
+      flags what is gross whatever the province (twice or half the national median: a slip, or a
+      province-wide gouge).
     """
     z = settings.price_peer_robust_z
+    reference = f["reference"] if "reference" in f else pd.Series(None, index=f.index, dtype=object)
     has_province = f["province_count"] > 0
     nat = (f["robust_z"].abs() > z) & (~has_province | (f["log_ratio"].abs() >= np.log(2.0)))
     prov = has_province & (f["province_z"].abs() > z)
-    return nat.fillna(False), prov.fillna(False)
+    spec_far = (f["reference_z"].abs() > z) if "reference_z" in f else pd.Series(False, index=f.index)
+    spec = ((reference == PRODUCT) & spec_far) | ((reference == ATTRIBUTES) & spec_far & (nat | prov))
+    has_spec = reference.notna()
+    return (nat & ~has_spec).fillna(False), (prov & ~has_spec).fillna(False), spec.fillna(False)
 
 
 def rule_strengths(f: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     """Each rule's strength per offer: 1.0 is its threshold, above it the rule holds."""
     z = settings.price_peer_robust_z
-    nat_hit, prov_hit = peer_hits(f, settings)
+    nat_hit, prov_hit, spec_hit = peer_hits(f, settings)
     has_province = f["province_count"] > 0
-    below = np.where(has_province, f["province_z"].abs(), f["robust_z"].abs()) / z
+    has_spec = f["reference"].notna()
+    below = np.where(has_spec, f["reference_z"].abs(),
+                     np.where(has_province, f["province_z"].abs(), f["robust_z"].abs())) / z
     peer = pd.Series(np.minimum(below, 0.999), index=f.index)
     peer = peer.where(~nat_hit, np.maximum(peer, f["robust_z"].abs() / z))
-    peer = peer.where(~prov_hit, np.maximum(peer, f["province_z"].abs() / z)).fillna(0.0)
+    peer = peer.where(~prov_hit, np.maximum(peer, f["province_z"].abs() / z))
+    peer = peer.where(~spec_hit, np.maximum(peer, f["reference_z"].abs() / z)).fillna(0.0)
     jump = f["jump_away_log_ratio"].abs() / np.log(settings.price_jump_ratio)
     nesieh = np.minimum(
         f["markup_z"].clip(lower=0) / settings.price_nesieh_robust_z,

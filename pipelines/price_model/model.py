@@ -2,8 +2,9 @@
 
 The model reads only the relative features of `pipelines.price_model.features.price_features` (log price against
 the peer median, robust z nationally and in the province, the peers' dispersion, the ratios to the offer's
-own recent prices, the nesieh markup's excess over the norm), never a price in rials, so inflation and the
-scale of a category do not move it.
+own recent prices, the nesieh markup's excess over the norm, the robust z against the same product at other
+sellers or the attribute peers), never a price in rials, so inflation and the scale of a category do not
+move it.
 
 Artefacts live in one directory (`model_dir(settings)`: `<var_dir>/models/price_model` unless
 `RASAD_PRICE_MODEL_DIR` says otherwise; training writes there, never into the source tree, and the
@@ -48,6 +49,8 @@ FEATURES = (
     "jump_away_log_ratio",  # log(price / the nearest of its recent prices), when it moved away from peers
     "markup_excess",  # nesieh markup per month above the norm for that many months
     "markup_z",  # the same, in units of the norm's spread
+    "reference_z",  # against the same product at other sellers, or the peers of the same weight/size bands
+    "nearest_log_ratio",  # log(price / the nearest of its recent prices), whichever way it moved
 )
 TRUSTED_TYPES = ["sklearn.tree._tree.Tree"]
 THRESHOLD_QUANTILE = 0.995
@@ -79,6 +82,8 @@ def feature_matrix(features: pd.DataFrame) -> np.ndarray:
         "jump_away_log_ratio": f["jump_away_log_ratio"],
         "markup_excess": f["markup_excess"],
         "markup_z": f["markup_z"],
+        "reference_z": f["reference_z"] if "reference_z" in f else 0.0,
+        "nearest_log_ratio": f["nearest_log_ratio"],
     }
     x = pd.DataFrame({k: pd.to_numeric(cols[k], errors="coerce") for k in FEATURES}).fillna(0.0)
     return x.clip(-50, 50).to_numpy(dtype=float)

@@ -95,10 +95,10 @@ def test_own_history_jump_flags_a_jump_but_not_its_correction():
     assert list(jump.index) == [jumped]
     ev = jump.iloc[0]["evidence"]
     assert ev["previous_price_rial"] == 1_000_000 and ev["jump_ratio"] == 1.7 and ev["history_count"] == 2
-    # versions older than the history window are not the offer's recent history
-    old = versions.assign(updated_at=ts("2026-06-01"))
-    assert price_observations(price_features(offers, old, DAY, S), NO_ORDERS, DAY, S).query(
-        "rule == 'price_own_history_jump'").empty
+    # of the versions older than the history window, only the one in force when it opened is history
+    old = versions.assign(updated_at=[ts("2026-05-01"), ts("2026-06-01"), ts("2026-06-01")])
+    f_old = price_features(offers, old, DAY, S).set_index("offer_id")
+    assert f_old.loc[jumped, "history_count"] == 1 and f_old.loc[jumped, "last_price_rial"] == 1_000_000
 
 
 def test_nesieh_markup_against_the_norm_for_that_many_months():
