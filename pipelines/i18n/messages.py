@@ -212,6 +212,18 @@ _MESSAGES: dict[str, str] = {
     "evidence.nesieh_peers": "{count} پیشنهاد نسیه با همین تعداد ماه؛ شاخص انحراف: {z}",
     "evidence.model_score": "امتیاز ناهنجاری مدل: {score} (از یک به بالا غیرعادی است)",
     "evidence.raw": "{key}: {value}",
+    # --- price references (issue 15): what an abnormal price was compared with ---
+    # the same product at other sellers, peers of the same weight or size, the sub-branch (in the province or
+    # the nation: scope.national / scope.province above), and the offer's own history
+    "scope.product": "همین کالا نزد فروشندگان دیگر",
+    "scope.attributes": "کالاهای هم‌وزن و هم‌اندازهٔ همین زیرشاخه",
+    "evidence.reference.product": "مبنای مقایسه: قیمت همین کالا نزد فروشندگان دیگر",
+    "evidence.reference.attributes": "مبنای مقایسه: کالاهای هم‌وزن و هم‌اندازه در همین زیرشاخه",
+    "evidence.reference.national": "مبنای مقایسه: پیشنهادهای هم‌گروه در کل کشور",
+    "evidence.reference.province": "مبنای مقایسه: پیشنهادهای هم‌گروه در استان",
+    "evidence.reference.own_history": "مبنای مقایسه: قیمت‌های پیشین همین پیشنهاد",
+    "evidence.reference_count": "{count} پیشنهاد در این مبنا؛ شاخص انحراف: {z}",
+    # --- end of price references (issue 15) ---
     # --- report emails (issue 7) ---
     "email.from_name": "رصد امبازار",
     "email.subject.officer": "گزارش روزانه رصد امبازار — استان {province} — {date}",

@@ -25,7 +25,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from pipelines.findings.short_code import finding_short_code
-from pipelines.i18n.messages import label, t
+from pipelines.i18n.messages import has, label, t
 from pipelines.i18n.persian import (
     format_number,
     format_toman,
@@ -216,12 +216,18 @@ def _evidence_price_peer_band(ev: Mapping[str, Any], day: date) -> list[str]:
                 ratio=format_number(ev.get("ratio"), 2),
             )
         )
-    if ev.get("peer_count") is not None:
+    scope = ev.get("scope") or "national"
+    if ev.get("scope") and has(f"evidence.reference.{scope}"):
+        lines.append(t(f"evidence.reference.{scope}"))
+    if ev.get("peer_count") is not None and scope in ("product", "attributes"):
+        lines.append(t("evidence.reference_count", count=_num(ev["peer_count"]),
+                       z=format_number(ev.get("robust_z"), 1)))
+    elif ev.get("peer_count") is not None:
         lines.append(
             t(
                 "evidence.peer_count",
                 count=_num(ev["peer_count"]),
-                scope=label("scope", ev.get("scope") or "national"),
+                scope=label("scope", scope),
                 z=format_number(ev.get("robust_z"), 1),
             )
         )
@@ -245,6 +251,7 @@ def _unit_price_line(ev: Mapping[str, Any]) -> list[str]:
 
 def _evidence_price_own_history_jump(ev: Mapping[str, Any], day: date) -> list[str]:
     lines = _unit_price_line(ev)
+    lines.append(t("evidence.reference.own_history"))
     if ev.get("previous_price_rial") is not None:
         lines.append(t("evidence.previous_price", price=format_toman(ev["previous_price_rial"]),
                        ratio=format_number(ev.get("jump_ratio"), 2)))

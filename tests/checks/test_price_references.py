@@ -165,3 +165,25 @@ def test_a_jump_toward_the_centre_is_a_jump_unless_it_corrects_an_abnormal_price
     assert abs(f.loc["c0", "log_ratio"]) < abs(f.loc["c0", "log_ratio"] - f.loc["c0", "nearest_log_ratio"])
     jump = flagged(price_observations(f.reset_index(), NO_ORDERS, DAY, S), "price_own_history_jump")
     assert list(jump.index) == ["c0"] and jump.loc["c0", "evidence"]["jump_ratio"] == 2.25
+
+
+@pytest.mark.parametrize("scope", ["product", "attributes", "national", "province"])
+def test_the_officer_reads_which_reference_a_price_was_compared_with(scope):
+    import dataclasses
+
+    from pipelines.i18n.messages import t
+    from pipelines.reports.model import ReportFinding
+    from pipelines.reports.render import evidence_lines
+
+    ev = {"unit_price_rial": 2_400_000, "peer_median_rial": 1_000_000, "ratio": 2.4, "robust_z": 5.1,
+          "peer_count": 5, "scope": scope, "unit": "piece"}
+    finding = ReportFinding(**{**{f.name: None for f in dataclasses.fields(ReportFinding)},
+                               "rule": "price_peer_band", "evidence": ev})
+    lines = evidence_lines(finding, DAY.day)
+    assert t(f"evidence.reference.{scope}") in lines
+    assert not any(c.isascii() and c.isalnum() for c in " ".join(lines))
+    jump = ReportFinding(**{**{f.name: None for f in dataclasses.fields(ReportFinding)},
+                            "rule": "price_own_history_jump",
+                            "evidence": {"unit_price_rial": 2_000_000, "previous_price_rial": 1_000_000,
+                                         "jump_ratio": 2.0, "history_count": 1, "history_days": 90}})
+    assert t("evidence.reference.own_history") in evidence_lines(jump, DAY.day)
