@@ -38,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 
 from pipelines.price_model import model as pm  # noqa: E402
+from pipelines.price_model.features import peer_hits, rule_strengths  # noqa: E402
 from pipelines.settings import Settings  # noqa: E402
 from pipelines.simulator import SimScale, build_world  # noqa: E402
 from pipelines.simulator.clock import to_ns  # noqa: E402
@@ -276,6 +277,13 @@ def run_olist(settings: Settings, seed: int = 5) -> dict:
                 f"{labels.sum()} injected", rows)
     levels = test["peer_level"].fillna("none").value_counts(normalize=True).round(3).to_dict()
     print(f"  peer level used: {levels}")
+    refs = test["reference"].fillna("sub-branch").value_counts(normalize=True).round(3).to_dict()
+    print(f"  reference beyond the sub-branch: {refs}")
+    # what each kind of reference does: the own history (jump rule) and the cross-sectional ones
+    jump = (rule_strengths(test, settings)["price_own_history_jump"] >= 1).to_numpy()
+    cross = np.logical_or.reduce([h.to_numpy() for h in peer_hits(test, settings)])
+    for name, hit in (("own history", jump), ("cross-sectional", cross), ("cross-sectional alone", cross & ~jump)):
+        print(f"  {name}: catches {hit[labels].mean():.3f} of injected, flags {hit[~labels].mean():.4f} of clean")
     print("  recall per kind (rules | combination): " + ", ".join(
         f"{k}: {scores['rules'][1][(test['injected'] == k).to_numpy()].mean():.2f} | "
         f"{scores['combination'][1][(test['injected'] == k).to_numpy()].mean():.2f}"
