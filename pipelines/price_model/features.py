@@ -28,8 +28,9 @@ PRODUCT, ATTRIBUTES = "product", "attributes"
 
 def taxonomy_prefix(code: pd.Series, parts: int) -> pd.Series:
     """The first `parts` dotted components of taxonomy codes (a shorter code is kept whole)."""
-    split = code.astype(str).str.split(".", regex=False)
-    return split.str[:parts].str.join(".")
+    codes, uniques = pd.factorize(code.astype(str), sort=False)  # a catalogue has few distinct codes
+    prefix = pd.Series(uniques, dtype=object).str.split(".", regex=False).str[:parts].str.join(".")
+    return pd.Series(prefix.to_numpy()[codes], index=code.index, dtype=object)
 
 
 def _group_stats(values: pd.Series, keys: list[pd.Series], floor: float,
@@ -112,10 +113,13 @@ _NUMBER = r"(\d+(?:\.\d+)?)"
 
 def normalised_title(title: pd.Series) -> pd.Series:
     """Titles as one spelling: Persian letters, Latin digits, lower case, punctuation and runs of spaces one
-    space. Two offers whose titles read the same are taken for the same product."""
-    text = title.astype("string").fillna("").str.translate(_TITLE_CHARS).str.lower()
+    space. Two offers whose titles read the same are taken for the same product. (Each distinct title is
+    normalised once: a catalogue repeats its titles.)"""
+    codes, uniques = pd.factorize(title.astype(object).where(title.notna(), ""), sort=False)
+    text = pd.Series(uniques, dtype=object).astype(str).str.translate(_TITLE_CHARS).str.lower()
     text = text.str.replace(r"[^\w.]+", " ", regex=True).str.replace(r"(?<!\d)\.|\.(?!\d)", " ", regex=True)
-    return text.str.replace(r"\s+", " ", regex=True).str.strip()
+    text = text.str.replace(r"\s+", " ", regex=True).str.strip()
+    return pd.Series(text.to_numpy()[codes], index=title.index, dtype=object)
 
 
 def _quantity(text: pd.Series, units: dict[str, float]) -> pd.Series:
@@ -126,23 +130,27 @@ def _quantity(text: pd.Series, units: dict[str, float]) -> pd.Series:
     return pd.to_numeric(found[0], errors="coerce") * factor
 
 
-def title_attributes(title: pd.Series) -> pd.DataFrame:
+def title_attributes(title: pd.Series, normalised: pd.Series | None = None) -> pd.DataFrame:
     """Weight and size bands read from the quantities a title states.
 
     Mass (`500g`, `۱۰ کیلویی`) gives a weight band of powers of two of grams; a volume (`1.5 لیتری`, `250ml`)
     or dimensions (`30x20x10cm`) give a size band of powers of four of cm³ (a volume grows as a length
-    cubed). A title that states neither has no band.
+    cubed). A title that states neither has no band. `normalised`: the titles already normalised.
     """
-    text = normalised_title(title)
+    full = normalised_title(title) if normalised is None else normalised
+    codes, uniques = pd.factorize(full, sort=False)
+    text = pd.Series(uniques, dtype=object)
     grams = _quantity(text, _MASS_UNITS)
     volume = _quantity(text, _VOLUME_UNITS)
-    dims = text.str.extract(_NUMBER + r"\s?x\s?" + _NUMBER + r"\s?x\s?" + _NUMBER + r"\s?(mm|cm|m|سانت|سانتی متر|متر)?")
+    dims = text.str.extract(_NUMBER + r"\s?x\s?" + _NUMBER + r"\s?x\s?" + _NUMBER
+                            + r"\s?(mm|cm|m|سانت|سانتی متر|متر)?")
     scale = dims[3].map({"mm": 0.1, "cm": 1.0, "m": 100.0, "سانت": 1.0, "سانتی متر": 1.0, "متر": 100.0}).fillna(1.0)
     boxed = dims[[0, 1, 2]].apply(pd.to_numeric, errors="coerce").prod(axis=1, min_count=3) * scale ** 3
     volume = volume.fillna(boxed)
     weight_band = np.floor(np.log2(grams.where(grams > 0)))
     size_band = np.floor(np.log(volume.where(volume > 0)) / np.log(4.0))
-    return pd.DataFrame({"weight_band": weight_band, "size_band": size_band}, index=title.index)
+    return pd.DataFrame({"weight_band": weight_band.to_numpy()[codes], "size_band": size_band.to_numpy()[codes]},
+                        index=title.index)
 
 
 def shrunk_scale(scale: pd.Series, count: pd.Series, parent_scale: pd.Series | float, prior: float) -> pd.Series:
@@ -152,13 +160,15 @@ def shrunk_scale(scale: pd.Series, count: pd.Series, parent_scale: pd.Series | f
     return np.sqrt((n * scale ** 2 + prior * np.square(parent_scale)) / (n + prior))
 
 
-def product_reference(f: pd.DataFrame, settings: Settings) -> pd.DataFrame:
+def product_reference(f: pd.DataFrame, settings: Settings, titles: pd.Series | None = None) -> pd.DataFrame:
     """The same product at other sellers: offers with the same title and unit, at least
     `price_min_product_offers` of them (the offer among them). The median of three resists one wrong price;
     the width is the group's own spread shrunk toward the catalogue's spread of one product across sellers."""
     out = pd.DataFrame(index=f.index, data={"product_count": 0, "product_median_log": np.nan,
                                             "product_scale": np.nan})
-    key = normalised_title(f["title"]) if "title" in f else pd.Series("", index=f.index)
+    if titles is None:
+        titles = normalised_title(f["title"]) if "title" in f else pd.Series("", index=f.index)
+    key = titles
     has = key.str.len() > 0
     if not has.any():
         return out
@@ -179,14 +189,14 @@ def product_reference(f: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     return out
 
 
-def attribute_reference(f: pd.DataFrame, settings: Settings) -> pd.DataFrame:
+def attribute_reference(f: pd.DataFrame, settings: Settings, titles: pd.Series | None = None) -> pd.DataFrame:
     """Peers by product attributes: the offers of the same sub-branch and unit whose titles state a weight or
     size in the same bands. The width is theirs, shrunk toward how wide such bands are in the sub-branch."""
     out = pd.DataFrame(index=f.index, data={"attribute_count": 0, "attribute_median_log": np.nan,
                                             "attribute_scale": np.nan})
     if "title" not in f:
         return out
-    attrs = title_attributes(f["title"])
+    attrs = title_attributes(f["title"], titles)
     has = attrs.notna().any(axis=1)
     if not has.any():
         return out
@@ -264,7 +274,8 @@ def price_features(
     f["province_log_ratio"] = (f["log_price"] - f["province_median_log"]).where(prov_ok, 0.0)
 
     # the references a catalogue offers beyond its sub-branch: the same product, peers by attributes
-    f = f.join(product_reference(f, settings)).join(attribute_reference(f, settings))
+    titles = normalised_title(f["title"]) if "title" in f else None
+    f = f.join(product_reference(f, settings, titles)).join(attribute_reference(f, settings, titles))
     f = f.join(specific_reference(f))
 
     f = f.join(own_history(f, offer_versions, day, settings))
