@@ -55,3 +55,22 @@ def province_shapes(provinces: pd.DataFrame) -> list[dict[str, Any]]:
         shaped["properties"] = {"province_id": pid, "name_fa": names[pid], "name_en": props.get("name_en")}
         features.append(shaped)
     return features
+
+
+def _signed_area(ring: list[list[float]]) -> float:
+    return sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in zip(ring, ring[1:] + ring[:1], strict=True)) / 2
+
+
+def wound_for_d3(geometry: dict[str, Any]) -> dict[str, Any]:
+    """The geometry with outer rings clockwise and holes counter-clockwise, as d3-geo (and so Vega) wants.
+
+    GeoJSON (RFC 7946) winds them the other way; d3 reads a counter-clockwise outer ring as the whole globe
+    but that polygon, and fills the map with it.
+    """
+    def ring(r: list[list[float]], outer: bool) -> list[list[float]]:
+        clockwise = _signed_area(r) < 0
+        return r if clockwise == outer else list(reversed(r))
+
+    polygons = geometry["coordinates"] if geometry["type"] == "MultiPolygon" else [geometry["coordinates"]]
+    wound = [[ring(r, i == 0) for i, r in enumerate(polygon)] for polygon in polygons]
+    return {"type": geometry["type"], "coordinates": wound if geometry["type"] == "MultiPolygon" else wound[0]}
