@@ -425,9 +425,9 @@ def rates(conn: Connection, viewer: Viewer, day: date, province_id: str) -> pd.D
 def rule_breaks(conn: Connection, viewer: Viewer, day: date) -> pd.DataFrame:
     """The organisation's rule breaks open on `day`: every province for a coordinator, their own province's
     for an officer, none for a rahyar. Days are dates."""
-    frame = read_frame(conn, "dashboard/select_rule_breaks_open", day=day)
-    for column in ("episode_start_day", "last_observed_day"):
-        frame[column] = pd.to_datetime(frame[column]).dt.date if not frame.empty else frame[column]
+    from pipelines.reports.rule_breaks import open_rule_breaks
+
+    frame = open_rule_breaks(conn, day)
     if viewer.national:
         return frame
     if viewer.role == OFFICER and viewer.province_id:

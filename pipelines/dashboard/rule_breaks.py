@@ -13,45 +13,18 @@ import pandas as pd
 
 from pipelines.dashboard import access, present
 from pipelines.dashboard.access import Viewer
-from pipelines.i18n.messages import has, label, t
+from pipelines.i18n.messages import label, t
 from pipelines.i18n.persian import format_number, to_persian_digits
-from pipelines.reference.rules import RULES
+from pipelines.reports.rule_breaks import provinces_text, rule_meaning, rule_name, rule_order, summarize
 
-PROVINCES_NAMED = 4
 ENTITIES_SHOWN = 200
-
-
-def rule_name(rule: str) -> str:
-    """A rule's Persian name (the raw key for a rule the catalogue does not know)."""
-    return label("refrule", rule)
-
-
-def rule_meaning(rule: str, core_max_headcount: int = 15) -> str:
-    """What the rule asks of the organisation, in Persian."""
-    key = f"refrule.{rule}.meaning"
-    return t(key, max=core_max_headcount) if has(key) else "—"
-
-
-def _provinces_text(names: pd.Series) -> str:
-    named = sorted({str(n) for n in names.dropna()})
-    if not named:
-        return t("rulebreaks.no_province")
-    shown = t("punct.list_separator").join(to_persian_digits(n) for n in named[:PROVINCES_NAMED])
-    if len(named) > PROVINCES_NAMED:
-        return t("rulebreaks.provinces_more", names=shown, count=len(named) - PROVINCES_NAMED)
-    return shown
 
 
 def summary_rows(breaks: pd.DataFrame, core_max_headcount: int = 15) -> list[list[str]]:
     """One row per broken rule, in the catalogue's order: name, meaning, severity, count, provinces, since."""
-    order = {r.name: i for i, r in enumerate(RULES)}
-    rows = []
-    for rule, group in sorted(breaks.groupby("rule"), key=lambda kv: order.get(str(kv[0]), len(order))):
-        rows.append([rule_name(str(rule)), rule_meaning(str(rule), core_max_headcount),
-                     label("severity", str(group["severity"].iloc[0])), format_number(len(group)),
-                     _provinces_text(group["province_name_fa"]),
-                     present.day_label(min(group["episode_start_day"]), with_weekday=False)])
-    return rows
+    return [[rule_name(s.rule), rule_meaning(s.rule, core_max_headcount), label("severity", s.severity),
+             format_number(s.count), provinces_text(s.provinces), present.day_label(s.since, with_weekday=False)]
+            for s in summarize(breaks)]
 
 
 def summary_headers() -> list[str]:
@@ -91,8 +64,7 @@ def rule_breaks_page(viewer: Viewer, day: date, engine, core_max_headcount: int 
         return
     st.markdown(present.html_table(summary_headers(), summary_rows(breaks, core_max_headcount), numeric=(3,),
                                    table_id="rule-breaks-table"), unsafe_allow_html=True)
-    order = {r.name: i for i, r in enumerate(RULES)}
-    rules = sorted(breaks["rule"].unique().tolist(), key=lambda r: order.get(r, len(order)))
+    rules = rule_order(breaks["rule"].unique().tolist())
     rule = st.selectbox(t("rulebreaks.pick"), rules, key="rule_breaks_rule", format_func=rule_name)
     mine = breaks[breaks["rule"] == rule]
     st.markdown(f"#### {t('rulebreaks.detail_heading', rule=rule_name(rule))}")
