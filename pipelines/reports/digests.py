@@ -200,8 +200,9 @@ def build_fardap_digest(store: Engine, settings: Settings, day: date,
 def _map_and_rule_breaks(store: Engine, settings: Settings, day: date, rows: Sequence[ProvinceFigures],
                          provinces: pd.DataFrame) -> dict:
     """The digest's map of open findings per province, and the rule breaks of the organisation open on `day`."""
-    values: dict[str, float | None] = {r.province_id: float(r.open_findings) for r in rows}
-    bins = classes(list(values.values()))
+    counts = {r.province_id: float(r.open_findings) for r in rows}
+    values: dict[str, float | None] = dict(counts)
+    bins = classes(list(counts.values()))
     with store.connect() as conn:
         breaks = summarize(open_rule_breaks(conn, day))
     return {"map_png": province_map_png(values, provinces[["province_id", "name_fa"]], bins), "map_classes": bins,

@@ -42,7 +42,8 @@ def classes(values: Sequence[float], count: int = len(PALETTE)) -> list[MapClass
     if top == 0:
         return [MapClass(PALETTE[0], 0, 0)]
     width = max(1, math.ceil((top + 1) / count))
-    out, low = [], 0
+    out: list[MapClass] = []
+    low = 0
     while low <= top:
         out.append(MapClass(PALETTE[len(out)], low, min(top, low + width - 1)))
         low += width

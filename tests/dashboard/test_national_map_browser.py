@@ -8,7 +8,6 @@ import os
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from rule_break_helpers import break_rules
@@ -22,15 +21,15 @@ pytestmark = pytest.mark.e2e
 
 SHAPES = '[data-testid="stVegaLiteChart"] svg path[aria-roledescription="geoshape"]'
 # a point inside the province's shape where nothing else is drawn on top (shapes are not convex)
-INSIDE = """(name) => {
-  const path = [...document.querySelectorAll('%s')].find(p => p.getAttribute('aria-label') === name);
+INSIDE = f"""(name) => {{
+  const path = [...document.querySelectorAll('{SHAPES}')].find(p => p.getAttribute('aria-label') === name);
   const box = path.getBoundingClientRect();
-  for (let i = 0; i < 900; i++) {
-    const x = box.left + box.width * ((i %% 30) + 0.5) / 30, y = box.top + box.height * (Math.floor(i / 30) + 0.5) / 30;
-    if (document.elementFromPoint(x, y) === path) return {x, y};
-  }
+  for (let i = 0; i < 900; i++) {{
+    const x = box.left + box.width * ((i % 30) + 0.5) / 30, y = box.top + box.height * (Math.floor(i / 30) + 0.5) / 30;
+    if (document.elementFromPoint(x, y) === path) return {{x, y}};
+  }}
   return null;
-}""" % SHAPES
+}}"""
 
 
 def _pick_first_seller(page) -> None:

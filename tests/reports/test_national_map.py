@@ -63,7 +63,7 @@ def test_the_map_image_is_small_and_coloured_by_class():
     assert len(png) < PNG_BUDGET, len(png)
     image = Image.open(io.BytesIO(png)).convert("RGB")
     assert image.width == 440 and 350 < image.height < 480
-    colours = {"#%02x%02x%02x" % c for _, c in image.getcolors(maxcolors=4096)}
+    colours = {"#{:02x}{:02x}{:02x}".format(*c) for _, c in image.getcolors(maxcolors=4096)}
     assert set(PALETTE) <= colours  # every class is drawn (the palette keeps exact colours)
 
 
