@@ -450,6 +450,7 @@ _MESSAGES: dict[str, str] = {
     "rates.vs_country.worse": "کشور {rate}؛ {points} واحد درصد بدتر",
     "rates.vs_country.same": "کشور {rate}؛ هم‌تراز کشور",
     "rates.province": "استان {name}",
+    "rates.sellers_heading": "نرخ‌های فروشندگانی که امروز یافته دارند، در برابر کل کشور",
     "rates.seller": "فروشنده: {name}",
     "rates.sellers_more": "{count} فروشندهٔ دیگر نیز یافته دارند؛ نرخ‌های آنان در داشبورد است.",
     "dashboard.rates_heading": "نرخ‌های استان {province} در برابر کل کشور",

@@ -478,7 +478,8 @@ def render_province_report(
         "late": [_late_view(f, report.day) for f in report.late_findings],
         "withdrawn": format_number(report.withdrawn_count) if report.withdrawn_count else None,
         "rate_windows": rate_windows,
-        "rates": rate_views,
+        "rates_province": [v for v in rate_views if v["kind"] == "province"],
+        "rates_sellers": [v for v in rate_views if v["kind"] != "province"],
         "rates_more": format_number(report.rates_sellers_more) if report.rates_sellers_more else None,
         "generated_at": t(
             "calendar.date_time", date=jalali_date(generated.date()), time=generated.strftime("%H:%M")

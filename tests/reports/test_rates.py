@@ -126,7 +126,9 @@ def test_a_rate_reads_with_its_denominator_and_against_the_country():
 
 def test_the_report_shows_rates_with_denominators():
     page = render_province_report(sample_province_report())
-    assert 'id="rates"' in page
+    assert 'id="rates"' in page and 'id="seller-rates"' in page
+    # the province's rates lead, the flagged sellers' follow the top findings
+    assert page.index('id="rates"') < page.index('class="top"') < page.index('id="seller-rates"')
     assert "۴۶۸ از ۴۸۰ سفارش، ۹۷٫۵٪" in page  # the province, on the day
     assert "فروشنده: فروشگاه برنج طلایی ۲" in page
     assert page.count('class="rate-cell"') == 2 * 3 * 3  # two entities, three measures, three windows
