@@ -21,7 +21,7 @@ from pipelines.simulator.divisions import load_divisions
 
 pytestmark = pytest.mark.unit
 
-PNG_BUDGET = 25_000  # bytes: the digest carries it base64 (a third more) in a message kept under 100 KB
+PNG_BUDGET = 10_000  # bytes: the digest carries it base64 (a third more) in a message kept under 100 KB
 
 
 def _provinces():
