@@ -1,8 +1,9 @@
 """The Fardap dashboard and the officer's inbox (Streamlit), in Persian, right to left.
 
 `rasad dashboard` serves it (docs/dashboard.md). Pages by role:
-- Fardap coordinator: the national view (every province, ranked, charted, trends, drill-down to sellers and
-  to a finding's evidence) and the inbox of every province;
+- Fardap coordinator: the national view (the map of the provinces, every province ranked, charted, trends,
+  drill-down to the province's and its sellers' rates and scorecards and to a finding's evidence), the inbox of
+  every province, and the organisation's own rule breaks;
 - monitoring officer: the same views of their own province, and their inbox with verdicts, bulk verdicts
   and undo;
 - rahyar: the inbox of the units their team covers, read only.
