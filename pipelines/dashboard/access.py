@@ -400,3 +400,36 @@ __all__ = [
     "seller_scorecards", "seller_trend", "taxon_names", "undo_batch", "verdict_history", "visible_provinces",
 ]
 
+
+
+# ------------------------------------------------- issue 16: rates, and the organisation's own rule breaks
+
+_RATE_COLUMNS = ["window_days", "level", "province_id", "seller_id"]
+
+
+def rates(conn: Connection, viewer: Viewer, day: date, province_id: str) -> pd.DataFrame:
+    """The rates (reports.rates) of a province and its sellers for the windows ending on `day`, with the country's.
+
+    Province-wide figures: a coordinator sees any province, an officer their own, a rahyar none (an empty
+    frame, as for a province that does not exist). The country's rates are shown to whoever sees a province.
+    """
+    from pipelines.reports.rates import rates_of_day
+
+    may = viewer.national or (viewer.role == OFFICER and viewer.province_id == province_id)
+    if not may:
+        return pd.DataFrame(columns=_RATE_COLUMNS)
+    frame = rates_of_day(conn, day)
+    return frame[(frame["level"] == "national") | (frame["province_id"] == province_id)].reset_index(drop=True)
+
+
+def rule_breaks(conn: Connection, viewer: Viewer, day: date) -> pd.DataFrame:
+    """The organisation's rule breaks open on `day`: every province for a coordinator, their own province's
+    for an officer, none for a rahyar. Days are dates."""
+    from pipelines.reports.rule_breaks import open_rule_breaks
+
+    frame = open_rule_breaks(conn, day)
+    if viewer.national:
+        return frame
+    if viewer.role == OFFICER and viewer.province_id:
+        return frame[frame["province_id"] == viewer.province_id].reset_index(drop=True)
+    return frame.iloc[0:0]

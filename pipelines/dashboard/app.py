@@ -1,8 +1,9 @@
 """The Fardap dashboard and the officer's inbox (Streamlit), in Persian, right to left.
 
 `rasad dashboard` serves it (docs/dashboard.md). Pages by role:
-- Fardap coordinator: the national view (every province, ranked, charted, trends, drill-down to sellers and
-  to a finding's evidence) and the inbox of every province;
+- Fardap coordinator: the national view (the map of the provinces, every province ranked, charted, trends,
+  drill-down to the province's and its sellers' rates and scorecards and to a finding's evidence), the inbox of
+  every province, and the organisation's own rule breaks;
 - monitoring officer: the same views of their own province, and their inbox with verdicts, bulk verdicts
   and undo;
 - rahyar: the inbox of the units their team covers, read only.
@@ -22,6 +23,8 @@ import streamlit as st
 
 from pipelines.dashboard import access, present
 from pipelines.dashboard.access import Viewer
+from pipelines.dashboard.rates_table import RATES_CSS, rates_table_html
+from pipelines.dashboard.rule_breaks import rule_breaks_page
 from pipelines.i18n.messages import label, t
 from pipelines.monitored_day import today_in_tehran
 from pipelines.reports.model import ReportFinding
@@ -149,6 +152,8 @@ def national_page(viewer: Viewer, day: date, provinces: pd.DataFrame) -> None:
     else:
         st.subheader(t("dashboard.province_heading", province=today["province_name_fa"].iloc[0] if len(today) else "",
                        date=present.day_label(day)), anchor=False)
+    if viewer.national:
+        _national_map(today, provinces)
     metric = st.selectbox(t("dashboard.rank_by"), list(present.METRICS), key="rank_by",
                           format_func=lambda m: label("dashboard.metric", m))
     ranked = present.rank_provinces(today, metric)
@@ -200,6 +205,7 @@ def sellers_section(viewer: Viewer, day: date, province_id: str, provinces: pd.D
     st.caption(t("dashboard.sellers_intro", window=window, province=names.get(province_id, province_id)))
     _html(present.html_table(present.seller_headers(), present.seller_rows(cards), numeric=range(1, 5),
                              table_id="seller-table"))
+    province_rates = _rates_section(viewer, day, province_id, names.get(province_id, province_id))
     seller_names = cards.set_index("seller_id")["display_name"].fillna(cards.set_index("seller_id").index.to_series())
     seller = st.selectbox(t("dashboard.drill_seller"), [None, *cards["seller_id"].tolist()], key="drill_seller",
                           format_func=lambda s: t("dashboard.choose") if s is None else str(seller_names[s]))
@@ -208,6 +214,7 @@ def sellers_section(viewer: Viewer, day: date, province_id: str, provinces: pd.D
     with engine().connect() as conn:
         trend = access.seller_trend(conn, viewer, seller, window)
         found = access.findings(conn, viewer, day, days=settings.dashboard_inbox_days, seller_id=seller)
+    _seller_rates(province_rates, seller, str(seller_names[seller]), province_id)
     st.markdown(f"#### {t('dashboard.seller_trend_heading', seller=seller_names[seller])}")
     if not trend.empty:
         long = pd.concat([
@@ -236,6 +243,49 @@ def _findings_table_and_opener(found: pd.DataFrame, key: str) -> None:
     if pick:
         st.query_params["finding"] = pick
         st.rerun()
+
+
+# ---------------------------------------------------- issue 16: the national map, and rates with denominators
+
+
+def _national_map(today: pd.DataFrame, provinces: pd.DataFrame) -> None:
+    """The choropleth of the provinces; a click on one opens its drill-down (the `drill_province` picker)."""
+    from pipelines.dashboard.national_map import MAP_METRICS, SELECTION, picked_province, province_map_chart
+
+    metric = st.selectbox(t("dashboard.map_measure"), MAP_METRICS, key="map_metric",
+                          format_func=lambda m: label("dashboard.metric", m))
+    st.markdown(f"#### {t('dashboard.map_heading', metric=label('dashboard.metric', metric))}")
+    st.caption(t("dashboard.map_hint"))
+    event = st.altair_chart(province_map_chart(today, provinces, metric), width="stretch", on_select="rerun",
+                            selection_mode=SELECTION, key="national_map")
+    picked = picked_province(event)
+    # only a new click moves the picker, so that the picker can still be changed by hand afterwards
+    if picked and picked != st.session_state.get("map_picked") and picked in set(provinces["province_id"]):
+        st.session_state["drill_province"] = picked
+    st.session_state["map_picked"] = picked
+
+
+def _rates_section(viewer: Viewer, day: date, province_id: str, province_name: str) -> pd.DataFrame:
+    """The province's rates beside the country's; returns the rates frame for the sellers' tables."""
+    from pipelines.reports.rates import entity_rates
+
+    with engine().connect() as conn:
+        rates = access.rates(conn, viewer, day, province_id)
+    if rates.empty:
+        return rates
+    st.markdown(f"#### {t('dashboard.rates_heading', province=province_name)}")
+    st.caption(t("rates.intro"))
+    _html(rates_table_html(entity_rates(rates, "province", province_id, province_name), "province-rates"))
+    return rates
+
+
+def _seller_rates(rates: pd.DataFrame, seller_id: str, seller_name: str, province_id: str) -> None:
+    from pipelines.reports.rates import entity_rates
+
+    if rates.empty:
+        return
+    st.markdown(f"#### {t('dashboard.seller_rates_heading', seller=seller_name)}")
+    _html(rates_table_html(entity_rates(rates, "seller", seller_id, seller_name, province_id), "seller-rates"))
 
 
 # ------------------------------------------------------------------------------------------- inbox
@@ -430,7 +480,7 @@ def _as_report_finding(row: dict, status: str) -> ReportFinding:
 def main() -> None:
     """Draw the page for this browser session."""
     st.set_page_config(page_title=t("dashboard.title"), layout="wide", initial_sidebar_state="collapsed")
-    _html(f"<style>{present.page_css()}</style>")
+    _html(f"<style>{present.page_css()}{RATES_CSS}</style>")
     viewer = current_viewer()
     if viewer is None:
         return
@@ -447,11 +497,13 @@ def main() -> None:
         finding_page(viewer, str(finding_id), day)
         return
     pages = ["inbox"] if viewer.role == access.RAHYAR else (
-        ["national", "inbox"] if viewer.national else ["province", "inbox"])
+        ["national", "inbox", "rule_breaks"] if viewer.national else ["province", "inbox"])
     page = st.radio(t("dashboard.page"), pages, key="page", horizontal=True, label_visibility="collapsed",
                     format_func=lambda p: t(f"dashboard.page.{p}"))
     if page == "inbox":
         inbox_page(viewer, day, provinces)
+    elif page == "rule_breaks":
+        rule_breaks_page(viewer, day, engine(), get_settings().core_max_headcount)
     else:
         national_page(viewer, day, provinces)
 

@@ -440,6 +440,106 @@ _MESSAGES: dict[str, str] = {
     "dashboard.nesieh_price": "{price} در {months} ماه",
     # --- punctuation that is part of the wording ---
     "punct.list_separator": "، ",
+    # --- issue 16, what officers and coordinators see: rates with their denominators, the national map, and
+    # --- the organisation's own rule breaks (the seed's rules, `rasad ref check`) ---
+    "rates.heading": "نرخ‌ها در برابر کل کشور",
+    "rates.intro": (
+        "هر نرخ سهمی است از سفارش‌هایی که موعد تحویلشان در آن دوره رسید، با مخرج آن؛ "
+        "زیر هر نرخ، نرخ کل کشور در همان دوره آمده است."
+    ),
+    "rates.col.measure": "شاخص",
+    "rates.window.1": "روز پایش",
+    "rates.window.n": "{days} روز اخیر",
+    "rates.measure.on_time": "تحویل به‌موقع",
+    "rates.measure.defect": "کیفیت خلاف وعده",
+    "rates.measure.seller_cancel": "لغو توسط فروشنده",
+    "rates.of.on_time": "{part} از {whole} سفارش، {rate}",
+    "rates.of.defect": "{part} از {whole} سفارش تحویل‌شده، {rate}",
+    "rates.of.seller_cancel": "{part} از {whole} سفارش، {rate}",
+    "rates.none": "—",
+    "rates.national_only": "کشور: {rate}",
+    "rates.vs_country.better": "کشور {rate}؛ {points} واحد درصد بهتر",
+    "rates.vs_country.worse": "کشور {rate}؛ {points} واحد درصد بدتر",
+    "rates.vs_country.same": "کشور {rate}؛ هم‌تراز کشور",
+    "rates.province": "استان {name}",
+    "rates.sellers_heading": "نرخ‌های فروشندگانی که امروز یافته دارند، در برابر کل کشور",
+    "rates.seller": "فروشنده: {name}",
+    "rates.sellers_more": "{count} فروشندهٔ دیگر نیز یافته دارند؛ نرخ‌های آنان در داشبورد است.",
+    "dashboard.rates_heading": "نرخ‌های استان {province} در برابر کل کشور",
+    "dashboard.seller_rates_heading": "نرخ‌های {seller} در برابر کل کشور",
+    "dashboard.map_heading": "نقشه استان‌ها: {metric}",
+    "dashboard.map_measure": "رنگ نقشه بر اساس",
+    "dashboard.map_hint": "روی هر استان کلیک کنید تا فروشندگان و نرخ‌های آن در پایین صفحه باز شود.",
+    "dashboard.map_no_value": "بدون داده",
+    "fardap.map_heading": "نقشه یافته‌های باز",
+    "fardap.map_alt": "نقشه ایران: هر استان به رنگ شمار یافته‌های باز امروز آن",
+    "fardap.map_legend": "شمار یافته‌های باز هر استان",
+    "fardap.map_bin": "{low} تا {high}",
+    "fardap.map_bin_one": "{low}",
+    "refrule.member_joined_social_cooperation_first": "عضویت نخست در کانون همکاری اجتماعی",
+    "refrule.member_joined_social_cooperation_first.meaning": (
+        "هر عضو پیش از هر کانون یا سامانهٔ دیگری، نخست به یک کانون همکاری اجتماعی می‌پیوندد."
+    ),
+    "refrule.one_suppliers_kanoon_per_province_domain": "یک کانون تأمین‌کنندگان در هر حوزهٔ تخصصی استان",
+    "refrule.one_suppliers_kanoon_per_province_domain.meaning": (
+        "در هر استان، برای هر حوزهٔ تخصصی دقیقاً یک کانون تأمین‌کنندگان هست؛ نبودن آن یا بیش از یکی، نقض است."
+    ),
+    "refrule.core_size_and_steward": "اندازهٔ هسته و مباشر آن",
+    "refrule.core_size_and_steward.meaning": "هر هسته حداکثر {max} نفر دارد و باید مباشر داشته باشد.",
+    "refrule.supplier_is_not_a_core": "تأمین‌کننده هسته نیست",
+    "refrule.supplier_is_not_a_core.meaning": (
+        "تأمین‌کننده هرگز هسته نیست: نه در کانون هسته‌ها می‌آید، نه هسته‌ای در کانون تأمین‌کنندگان، "
+        "و یک واحد نمی‌تواند هر دو باشد."
+    ),
+    "refrule.exclusive_rahyari_in_capital": "رهیاری اختصاصی فقط در مرکز استان",
+    "refrule.exclusive_rahyari_in_capital.meaning": "رهیاری‌های اختصاصی فقط در مرکز استان خودشان تشکیل می‌شوند.",
+    "refrule.region_has_one_social_rahyari": "یک رهیاری اجتماعی در هر منطقه",
+    "refrule.region_has_one_social_rahyari.meaning": (
+        "هر منطقه (شهرستان یا ناحیهٔ مرکز استان) یک رهیاری اجتماعی دارد."
+    ),
+    "refrule.one_officer_per_province_with_fardap": "یک عنصر رصد و پایش در هر استان، با هماهنگی فرداپ",
+    "refrule.one_officer_per_province_with_fardap.meaning": (
+        "هر استان دقیقاً یک عنصر رصد و پایش فعال دارد که با هماهنگی فرداپ گماشته شده است؛ "
+        "بدون او گزارش استان به فرداپ ارجاع می‌شود."
+    ),
+    "refrule.selling_unit_covered": "پوشش واحدهای فروشنده",
+    "refrule.selling_unit_covered.meaning": (
+        "هر واحد فروشنده زیر پوشش یک رهیاری است و واحد هر فروشنده شناخته‌شده است؛ "
+        "وگرنه یافته‌های آن به رهیار درست نمی‌رسد."
+    ),
+    "refentity.unit": "واحد",
+    "refentity.member": "عضو",
+    "refentity.rahyari_team": "تیم رهیاری",
+    "refentity.province_domain": "حوزهٔ تخصصی استان",
+    "refentity.province": "استان",
+    "refentity.region": "منطقه",
+    "refentity.seller": "فروشنده",
+    "dashboard.page.rule_breaks": "قواعد سازمان",
+    "rulebreaks.heading": "نقض قواعد سازمان در روز {date}",
+    "rulebreaks.intro": (
+        "قواعد سند پایه که داده‌های مرجع سازمان در این روز رعایت نمی‌کنند؛ هر نقض از نخستین روزی که "
+        "دیده شد شمرده می‌شود تا روزی که رفع شود."
+    ),
+    "rulebreaks.none": "در این روز همه قواعد سازمان رعایت شده است.",
+    "rulebreaks.col.rule": "قاعده",
+    "rulebreaks.col.meaning": "معنای قاعده",
+    "rulebreaks.col.severity": "شدت",
+    "rulebreaks.col.count": "موارد نقض",
+    "rulebreaks.col.provinces": "استان‌ها",
+    "rulebreaks.col.since": "نخستین نقض از",
+    "rulebreaks.col.province": "استان",
+    "rulebreaks.col.kind": "نوع",
+    "rulebreaks.col.entity": "مورد",
+    "rulebreaks.col.days": "مدت",
+    "rulebreaks.days": "{days} روز",
+    "rulebreaks.pick": "موارد نقض کدام قاعده نشان داده شود؟",
+    "rulebreaks.detail_heading": "موارد نقض «{rule}»",
+    "rulebreaks.no_province": "بدون استان",
+    "rulebreaks.more": "{count} مورد دیگر در این فهرست نیامده است.",
+    "rulebreaks.provinces_more": "{names} و {count} استان دیگر",
+    "fardap.rules_heading": "نقض قواعد سازمان",
+    "fardap.rules_intro": "{count} مورد نقض باز از {rules} قاعده؛ فهرست کامل در داشبورد، بخش «قواعد سازمان».",
+    "fardap.rules_none": "امروز همه قواعد سازمان رعایت شده است.",
 }
 
 MESSAGES = MappingProxyType(_MESSAGES)

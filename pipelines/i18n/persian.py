@@ -179,3 +179,12 @@ def format_toman(rial: int | None) -> str:
     if rial is None:
         return "—"
     return t("unit.toman_amount", amount=format_number(_decimal(rial) / 10, 0))
+
+
+def format_percent(fraction: float | None, decimals: int = 1) -> str:
+    """A fraction 0..1 as a Persian percentage, e.g. 0.025 → «۲٫۵٪»; `None` and NaN give «—»."""
+    from pipelines.i18n.messages import t
+
+    if fraction is None or (isinstance(fraction, float) and fraction != fraction):
+        return "—"
+    return t("unit.percent", value=format_number(float(fraction) * 100, decimals))

@@ -15,6 +15,7 @@ from pipelines.reference import tables as ref_tables
 from pipelines.reference.routing import recipients_on
 from pipelines.reports import tables as report_tables
 from pipelines.reports.model import ProvinceReport, ReportFinding
+from pipelines.reports.rates import rates_of_day, report_rates
 from pipelines.reports.render import render_province_report
 from pipelines.settings import Settings
 from pipelines.store.engine import insert_frame
@@ -69,6 +70,7 @@ def build_reports(store: Engine, settings: Settings, day: date) -> list[Province
         sellers = read_frame(conn, "state/select_sellers_as_of", as_of=monitored.end)
         offers = read_frame(conn, "state/select_offers_as_of", as_of=monitored.end)
         taxon_names = dict(conn.execute(select(ref_tables.taxon.c.code, ref_tables.taxon.c.name_fa)).all())
+        rates = rates_of_day(conn, day)
     seller_names = sellers.set_index("seller_id")["display_name"]
     offer_titles = offers.set_index("offer_id")["title"]
     resolved_by_province = (
@@ -82,6 +84,8 @@ def build_reports(store: Engine, settings: Settings, day: date) -> list[Province
         late["discovered_day"] = late["discovered_day"].map(_as_date)
         late["status"] = "new"
         late = late.sort_values(["episode_start_day", "finding_id"]).reset_index(drop=True)
+    if not findings.empty:  # only the flagged sellers' rows, before the provinces look theirs up
+        rates = rates[(rates["level"] != "seller") | rates["seller_id"].isin(set(findings["seller_id"].dropna()))]
     primary = recipients.primary.set_index("province_id")
     generated_at = datetime.now(UTC)
     reports = []
@@ -138,9 +142,22 @@ def build_reports(store: Engine, settings: Settings, day: date) -> list[Province
                 generated_at=generated_at,
                 late_findings=report_findings(late_mine),
                 withdrawn_count=int(withdrawn_by_province.get(pid, 0)),
+                **_rates_of(rates, pid, province.name_fa, items),
             )
         )
     return reports
+
+
+# the report shows the rates of at most this many flagged sellers (the first by their findings' rank)
+RATE_SELLERS_SHOWN = 15
+
+
+def _rates_of(rates: pd.DataFrame, province_id: str, province_name: str, items: list[ReportFinding]) -> dict:
+    """The province's rates and its flagged sellers' (in the order of their first finding), for ProvinceReport."""
+    flagged = list({f.seller_id: f.seller_name for f in items if f.seller_id}.items())
+    shown = flagged[:RATE_SELLERS_SHOWN]
+    return {"rates": report_rates(rates, province_id, province_name, shown),
+            "rates_sellers_more": len(flagged) - len(shown)}
 
 
 def write_province_reports(store: Engine, settings: Settings, day: date) -> list[Path]:

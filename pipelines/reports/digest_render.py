@@ -6,6 +6,8 @@ digit Persian, amounts in tomans, no raw ids.
 
 from __future__ import annotations
 
+import base64
+
 from markupsafe import Markup
 
 from pipelines.i18n.messages import label, t
@@ -117,7 +119,31 @@ def render_fardap_digest(digest: FardapDigest) -> str:
     context.update(rows=rows, total=total, no_officer=no_officer, escalated=escalated,
                    escalated_total=format_number(digest.escalated_total),
                    escalated_more=format_number(more) if more > 0 else None)
+    context.update(_map_and_rule_breaks_context(digest))
     return _env().get_template("fardap_digest.html").render(**context)
+
+
+def _map_and_rule_breaks_context(digest: FardapDigest) -> dict:
+    """The map (an inline PNG and its legend) and the organisation's rule breaks, for the national digest."""
+    from pipelines.reports.rule_breaks import provinces_text, rule_meaning, rule_name
+
+    legend = [
+        {"colour": c.colour,
+         "text": t("fardap.map_bin_one", low=format_number(c.low)) if c.low == c.high
+         else t("fardap.map_bin", low=format_number(c.low), high=format_number(c.high))}
+        for c in digest.map_classes
+    ]
+    image = (Markup(f"data:image/png;base64,{base64.b64encode(digest.map_png).decode('ascii')}")
+             if digest.map_png else None)
+    breaks = [
+        {"rule": rule_name(b.rule), "meaning": rule_meaning(b.rule, digest.core_max_headcount),
+         "severity": b.severity, "severity_label": label("severity", b.severity), "count": format_number(b.count),
+         "provinces": provinces_text(b.provinces), "since": jalali_date(b.since)}
+        for b in digest.rule_breaks
+    ]
+    return {"map_image": image, "map_legend": legend, "rule_breaks": breaks,
+            "rule_breaks_total": format_number(sum(b.count for b in digest.rule_breaks)),
+            "rule_breaks_rules": format_number(len(digest.rule_breaks))}
 
 
 def render_sector_digest(digest: SectorDigest) -> str:

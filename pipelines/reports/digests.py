@@ -23,7 +23,9 @@ from sqlalchemy import Engine
 from pipelines.monitored_day import MonitoredDay
 from pipelines.reference.routing import recipients_on, sellers_with_units
 from pipelines.reports.daily import findings_of_day
+from pipelines.reports.map_image import MapClass, classes, province_map_png
 from pipelines.reports.model import ProvinceReport, ReportFinding
+from pipelines.reports.rule_breaks import RuleBreakSummary, open_rule_breaks, summarize
 from pipelines.settings import Settings
 from pipelines.store.sql_files import read_frame
 
@@ -88,6 +90,11 @@ class FardapDigest:
     escalated: Sequence[EscalatedFinding]  # the first ESCALATED_SHOWN, by impact
     escalated_total: int
     generated_at: datetime
+    # issue 16: the map of open findings (a PNG, with its colour classes) and the organisation's rule breaks
+    map_png: bytes | None = None
+    map_classes: Sequence[MapClass] = ()
+    rule_breaks: Sequence[RuleBreakSummary] = ()
+    core_max_headcount: int = 15
 
 
 def _with_status(findings: pd.DataFrame) -> pd.DataFrame:
@@ -186,7 +193,20 @@ def build_fardap_digest(store: Engine, settings: Settings, day: date,
     return FardapDigest(
         day=day, to_name=central.get("full_name"), to_email=central.get("email"), rows=rows,
         escalated=escalated, escalated_total=total, generated_at=datetime.now(UTC),
+        **_map_and_rule_breaks(store, settings, day, rows, recipients.provinces),
     )
+
+
+def _map_and_rule_breaks(store: Engine, settings: Settings, day: date, rows: Sequence[ProvinceFigures],
+                         provinces: pd.DataFrame) -> dict:
+    """The digest's map of open findings per province, and the rule breaks of the organisation open on `day`."""
+    counts = {r.province_id: float(r.open_findings) for r in rows}
+    values: dict[str, float | None] = dict(counts)
+    bins = classes(list(counts.values()))
+    with store.connect() as conn:
+        breaks = summarize(open_rule_breaks(conn, day))
+    return {"map_png": province_map_png(values, provinces[["province_id", "name_fa"]], bins), "map_classes": bins,
+            "rule_breaks": breaks, "core_max_headcount": settings.core_max_headcount}
 
 
 # ---------------------------------------------------------------- specialized rahyari, weekly

@@ -100,3 +100,37 @@ class ProvinceReport:
     late_findings: Sequence[ReportFinding] = ()
     # findings taken back today because records that arrived later no longer support them
     withdrawn_count: int = 0
+    # the province's rates and those of its flagged sellers, beside the country's (empty: not gathered)
+    rates: Sequence[EntityRates] = ()
+    rates_sellers_more: int = 0  # flagged sellers whose rates the report leaves to the dashboard
+
+
+# ---------------------------------------------------------------- rates (issue 16: rates, not only counts)
+
+
+@dataclass(frozen=True)
+class Rate:
+    """A share with its denominator: `part` of `whole` orders (`rate` None when `whole` is zero)."""
+
+    part: int
+    whole: int
+    rate: float | None
+
+
+@dataclass(frozen=True)
+class MeasureRates:
+    """One measure (on_time | defect | seller_cancel) of one entity, per window, beside the country's."""
+
+    measure: str
+    windows: Mapping[int, Rate]  # window in days (1: the day's cohort) -> the entity's rate
+    national: Mapping[int, Rate]  # the same window, for the whole country
+
+
+@dataclass(frozen=True)
+class EntityRates:
+    """The rates of a province or of a flagged seller."""
+
+    kind: str  # province | seller
+    entity_id: str
+    name: str
+    measures: Sequence[MeasureRates]

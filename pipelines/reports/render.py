@@ -35,7 +35,8 @@ from pipelines.i18n.persian import (
     to_persian_digits,
     to_tehran,
 )
-from pipelines.reports.model import ProvinceReport, ReportFinding
+from pipelines.reports.model import EntityRates, ProvinceReport, ReportFinding
+from pipelines.reports.rates import comparison, rate_text
 from pipelines.vocabulary import CHECKS, SEVERITIES, STATUSES
 
 HERE = Path(__file__).parent
@@ -407,6 +408,30 @@ def _compare(today: int, avg: float) -> dict[str, str]:
     }
 
 
+def rate_window_label(window: int) -> str:
+    """A window's column heading: the monitored day, or «۷ روز اخیر»."""
+    return t("rates.window.1") if window == 1 else t("rates.window.n", days=window)
+
+
+def rates_view(entities: Sequence[EntityRates]) -> tuple[list[str], list[dict[str, Any]]]:
+    """Window headings and, per entity, its rows: each measure's rate with its denominator, and the country's."""
+    windows = sorted({w for e in entities for m in e.measures for w in m.windows})
+    views = []
+    for entity in entities:
+        name = to_persian_digits(entity.name)
+        rows = []
+        for m in entity.measures:
+            cells = []
+            for w in windows:
+                vs, trend = comparison(m.windows[w], m.national[w], m.measure)
+                cells.append({"value": rate_text(m.windows[w], m.measure), "vs": vs, "trend": trend})
+            rows.append({"label": t(f"rates.measure.{m.measure}"), "cells": cells})
+        views.append({"kind": entity.kind, "entity_id": entity.entity_id, "rows": rows,
+                      "title": t("rates.province", name=name) if entity.kind == "province"
+                      else t("rates.seller", name=name)})
+    return [rate_window_label(w) for w in windows], views
+
+
 def render_province_report(
     report: ProvinceReport,
     *,
@@ -430,6 +455,7 @@ def render_province_report(
     day_text = jalali_date(report.day)
     generated = to_tehran(report.generated_at)
     summary_rows, summary_total = _summary_rows(report)
+    rate_windows, rate_views = rates_view(report.rates)
     context = {
         "font_css": Markup(font_face_css()),  # our own CSS; must not be HTML-escaped inside <style>
         "heading": heading or t("report.title"),
@@ -458,6 +484,10 @@ def render_province_report(
         "more": format_number(more) if more > 0 else None,
         "late": [_late_view(f, report.day) for f in report.late_findings],
         "withdrawn": format_number(report.withdrawn_count) if report.withdrawn_count else None,
+        "rate_windows": rate_windows,
+        "rates_province": [v for v in rate_views if v["kind"] == "province"],
+        "rates_sellers": [v for v in rate_views if v["kind"] != "province"],
+        "rates_more": format_number(report.rates_sellers_more) if report.rates_sellers_more else None,
         "generated_at": t(
             "calendar.date_time", date=jalali_date(generated.date()), time=generated.strftime("%H:%M")
         ),

@@ -283,7 +283,29 @@ def sample_province_report(
         findings=fs,
         attention_budget=attention_budget,
         generated_at=datetime(2026, 11, 26, 22, 30, tzinfo=UTC),  # 02:00 on 6 Azar, Tehran time
+        rates=sample_rates(),
     )
+
+
+def sample_rates():
+    """Made-up rates: the province and one flagged seller, for the day and 7 and 30 days, beside the country."""
+    from pipelines.reports.model import EntityRates, MeasureRates, Rate
+
+    def r(part: int, whole: int) -> Rate:
+        return Rate(part, whole, part / whole if whole else None)
+
+    national = {"on_time": {1: r(9120, 9600), 7: r(64_100, 67_000), 30: r(271_000, 285_000)},
+                "defect": {1: r(230, 9400), 7: r(1_650, 66_000), 30: r(6_900, 280_000)},
+                "seller_cancel": {1: r(96, 9800), 7: r(700, 68_000), 30: r(2_900, 290_000)}}
+    province = {"on_time": {1: r(468, 480), 7: r(3_020, 3_300), 30: r(13_100, 14_000)},
+                "defect": {1: r(12, 470), 7: r(60, 3_250), 30: r(300, 13_800)},
+                "seller_cancel": {1: r(3, 500), 7: r(40, 3_400), 30: r(130, 14_300)}}
+    seller = {"on_time": {1: r(4, 9), 7: r(31, 52), 30: r(150, 210)},
+              "defect": {1: r(0, 0), 7: r(6, 50), 30: r(14, 205)},
+              "seller_cancel": {1: r(1, 10), 7: r(3, 55), 30: r(6, 220)}}
+    return [EntityRates(kind, eid, name, [MeasureRates(m, own[m], national[m]) for m in own])
+            for kind, eid, name, own in (("province", "23", "تهران", province),
+                                         ("seller", "S-101", "فروشگاه برنج طلایی ۲", seller))]
 
 
 def sample_fardap_digest():

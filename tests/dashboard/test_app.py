@@ -59,7 +59,7 @@ def test_coordinator_sees_the_national_view(dash_settings, dash_store):
     at = _login(_app(), "fardap", "coordinator-pass")
     assert not at.exception
     assert at.title[0].value == "داشبورد رصد امبازار"
-    assert at.radio(key="page").options == ["نمای کشوری", "صندوق یافته‌ها"]
+    assert at.radio(key="page").options == ["نمای کشوری", "صندوق یافته‌ها", "قواعد سازمان"]
     # the Jalali day picker: the newest monitored day first, in Persian
     day = at.selectbox(key="day")
     assert day.value == dash_store.days[-1]

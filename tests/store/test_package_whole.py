@@ -35,6 +35,8 @@ def test_a_wheel_without_the_checkout_runs_a_day(tmp_path):
     assert "pipelines/_shipped/sql/state/select_offers_as_of.sql" in names
     assert "pipelines/_shipped/dags/ombazar_quality_daily.py" in names
     assert "pipelines/reference/data/iran_divisions/ostan.csv" in names
+    assert "pipelines/reference/data/iran_provinces_geo/provinces.simplified.geojson" in names
+    assert "pipelines/reference/data/iran_provinces_geo/README.txt" in names
 
     site = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--quiet", "--target", str(site),
