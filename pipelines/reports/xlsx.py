@@ -3,8 +3,8 @@
 Amounts stay numbers (tomans, with a thousands format) so that an officer can sort and sum them; codes,
 dates and evidence are Persian text, as in the report. Nothing here names a buyer: the evidence is the
 report's own plain-words lines, which show only each rule's known keys. Every text cell goes through
-`pipelines.spreadsheet.neutral_text`: a seller named `=HYPERLINK(…)` is shown as text, and a NUL byte in a name is dropped
-rather than stopping the workbook.
+`pipelines.spreadsheet.neutral_text`: a seller named `=HYPERLINK(…)` is shown as text, and a NUL byte in a
+name is dropped rather than stopping the workbook.
 """
 
 from __future__ import annotations
