@@ -47,6 +47,7 @@ from pipelines.reference.routing import recipients_on
 from pipelines.reports.daily import build_reports, findings_of_day
 from pipelines.reports.digest_render import render_fardap_digest, render_sector_digest
 from pipelines.reports.digests import build_fardap_digest, build_sector_digests, is_weekly_digest_day
+from pipelines.reports.email_html import for_email
 from pipelines.reports.model import ProvinceReport
 from pipelines.reports.render import render_province_report
 from pipelines.reports.xlsx import XLSX_MIME, findings_workbook
@@ -59,6 +60,10 @@ from pipelines.vocabulary import MARKET_CHECKS
 log = logging.getLogger(__name__)
 
 FAN_OUT_KEYS = ("rahyari", "cc")
+# findings listed in a message body after the detailed ones (the XLSX and the dashboard hold them all): keeps a
+# busy province's message under 100 KB (docs/report-emails.md)
+EMAIL_COMPACT_LIMIT = 15
+EMAIL_ESCALATED_LIMIT = 10  # the Fardap digest's escalated findings listed (31 province rows come first)
 
 
 class PersonalDataWithheldError(UserError, RuntimeError):
@@ -121,7 +126,7 @@ def fan_out(findings: pd.DataFrame) -> pd.DataFrame:
 
 def _officer_message(report: ProvinceReport, to: tuple[str | None, str], settings: Settings) -> OutgoingMessage:
     day = report.day
-    html = render_province_report(report)
+    html = for_email(render_province_report(report, compact_limit=EMAIL_COMPACT_LIMIT))
     xlsx = findings_workbook(report.findings, day, report.province_name_fa)
     province = to_persian_digits(report.province_name_fa)
     text = plain_text(
@@ -189,8 +194,9 @@ def _rahyari_message(settings: Settings, day: date, key: str, listed: list, name
         resolved_count=int((resolved_copies["recipient_key"] == key).sum()),
     )
     team = to_persian_digits(name or key)
-    html = render_province_report(team_report, heading=t("report.rahyari_title"),
-                                  recipient_line=t("report.to_rahyari", team=team))
+    html = for_email(render_province_report(team_report, heading=t("report.rahyari_title"),
+                                            recipient_line=t("report.to_rahyari", team=team),
+                                            compact_limit=EMAIL_COMPACT_LIMIT))
     xlsx = findings_workbook(items, day, report.province_name_fa)
     text = plain_text(
         t("email.text.rahyari", team=team, date=jalali_date(day)),
@@ -269,7 +275,8 @@ def _fardap_message(settings: Settings, day: date, digest) -> OutgoingMessage:
         to=[(digest.to_name, digest.to_email)],
         text=plain_text(t("email.text.fardap", date=jalali_date(day)), t("email.text.html_note"),
                         t("email.text.dashboard", url=settings.dashboard_base_url)),
-        html=render_fardap_digest(digest),
+        # the escalated findings beyond the first few are counted, not listed (the dashboard lists them all)
+        html=for_email(render_fardap_digest(replace(digest, escalated=digest.escalated[:EMAIL_ESCALATED_LIMIT]))),
     )
     return OutgoingMessage(key=f"fardap:{day}:national", day=day, kind="fardap", recipient_id="fardap_central",
                            message=msg, to=[digest.to_email], texts=texts)
@@ -282,7 +289,7 @@ def _sector_message(settings: Settings, day: date, d) -> OutgoingMessage:
         subject=t("email.subject.sector_weekly", team=team, date=jalali_date(day)),
         to=[(d.team_name_fa, d.email)],
         text=plain_text(t("email.text.sector_weekly", team=team, date=jalali_date(day)), t("email.text.html_note")),
-        html=render_sector_digest(d),
+        html=for_email(render_sector_digest(d)),
     )
     return OutgoingMessage(key=f"sector_weekly:{day}:{d.team_id}", day=day, kind="sector_weekly",
                            recipient_id=d.team_id, message=msg, to=[d.email], texts=texts)

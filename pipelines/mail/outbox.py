@@ -265,7 +265,8 @@ def enqueue(store: Engine, items: Sequence[OutgoingMessage], settings: Settings,
                 .where(outbox.c.message_key.in_(keys[start:start + 500]))
             ))
         new_rows = []
-        for item in [*items, *failures]:
+        batch: list[OutgoingMessage | ComposeFailure] = [*items, *failures]
+        for item in batch:
             row = (_row_of(item, settings, now) if isinstance(item, OutgoingMessage)
                    else _failure_row(item, settings, now))
             was = status.get(item.key)
