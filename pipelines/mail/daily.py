@@ -8,8 +8,12 @@
 - Central Fardap gets the national digest.
 - On the digest weekday (Friday by default), each specialized rahyari gets its sector's week.
 
-Before anything is queued, every message is screened for the members' national ids and mobile numbers
-(ref tables); a message that carries one is withheld and the step fails loudly after the others are queued.
+A day is sent only once its monitoring has finished. Each message is composed on its own: one that cannot be
+(a broken address, say) is recorded as a `failed` outbox row with its reason, and the others go. Before
+anything is queued, every message is screened for the members' national ids and mobile numbers (ref tables,
+however spaced and in any digit script); a message that carries one is withheld (a `failed` row) and the step
+fails loudly after the others are queued. The bodies are the reports made fit for mail clients
+(`reports.email_html`).
 """
 
 from __future__ import annotations
