@@ -333,6 +333,13 @@ def day_checked(store: Engine, day: date) -> bool:
         return int(read_frame(conn, "mail/select_day_checked", day=day)["runs"].iloc[0]) > 0
 
 
+def _delivered_or_waiting(store: Engine, day: date) -> set[str]:
+    """The keys of `day`'s messages that went (`sent`) or will go (`pending`): `--resend` leaves them alone."""
+    with store.connect() as conn:
+        return set(conn.execute(select(outbox.c.message_key).where(
+            outbox.c.day == day, outbox.c.status.in_(("sent", "pending")))).scalars())
+
+
 def day_already_queued(store: Engine, day: date) -> int:
     """How many messages of `day` were queued before (then a re-run composes nothing)."""
     with store.connect() as conn:
@@ -369,6 +376,10 @@ def send_day(store: Engine, settings: Settings, day: date, *, resend: bool = Fal
                 raise UnknownMessageError(f"no message of {day} has the key(s) {sorted(unknown)}")
             messages = [m for m in messages if m.key in again]
             failures = [f for f in failures if f.key in again]
+        elif resend:  # only what did not go is queued again: screen and report only those
+            done = _delivered_or_waiting(store, day)
+            messages = [m for m in messages if m.key not in done]
+            failures = [f for f in failures if f.key not in done]
         composed = len(messages) + len(failures)
         clean, withheld = screen(store, messages)
         held = {m.key: m for m in messages if m.key in set(withheld)}
