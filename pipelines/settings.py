@@ -157,6 +157,8 @@ class Settings(BaseSettings):
     # backoff between attempts at one message: base * 2**(attempt - 1), capped
     smtp_retry_base_seconds: float = 2.0
     smtp_retry_max_seconds: float = 900.0
+    # a sender's claim on an outbox row lasts this long; a sender that died mid-send frees its rows after it
+    smtp_claim_lease_seconds: float = 600.0
     # the specialized rahyaris' weekly digest goes out on this Jalali weekday (0 = Saturday .. 6 = Friday)
     weekly_digest_jalali_weekday: int = 6
     weekly_digest_days: int = 7

@@ -60,6 +60,7 @@ def cmd_export(args) -> int:
     """Write a day's findings (ranked, all of them) with empty verdict and note columns."""
     from pipelines.findings.short_code import finding_short_code
     from pipelines.reports.daily import findings_of_day
+    from pipelines.spreadsheet import neutral_frame
 
     with _store().connect() as conn:
         frame = findings_of_day(conn, args.date)
@@ -70,6 +71,7 @@ def cmd_export(args) -> int:
     out = frame.reindex(columns=columns)
     out["code"] = frame["finding_id"].map(finding_short_code) if not frame.empty else []
     out["verdict"], out["note"] = "", ""
+    out = neutral_frame(out)  # seller text is data: no live formula in the officer's spreadsheet
     path = Path(args.out)
     if path.suffix.lower() == ".xlsx":
         out.to_excel(path, index=False, engine="openpyxl")

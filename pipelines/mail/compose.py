@@ -5,6 +5,7 @@ as the main part, and attachments. Headers are encoded by the `email` package (R
 from __future__ import annotations
 
 import re
+import unicodedata
 import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -18,11 +19,19 @@ from typing import cast
 import jdatetime
 
 from pipelines.i18n.messages import t
-from pipelines.i18n.persian import to_latin_digits
 from pipelines.settings import Settings
 
-_DIGIT_RUN = re.compile(r"[0-9]{7,}")
+# A number as people type it: digits of any script (`\d` is every Unicode decimal digit: Latin, Persian ۰-۹,
+# Arabic-Indic ٠-٩, ...) with up to three separators between two digits: spaces (also no-break and thin), dashes
+# of every kind, dots, commas, slashes, parentheses, brackets, plus signs, underscores, and the invisible
+# direction and joiner marks Persian text carries. `0990 829 2581`, `۰۹۹۰-۸۲۹-۲۵۸۱` and `+98 (990) 829.2581`
+# all read as one run of digits.
+_SEPARATOR = (r"[\s\-\u00ad\u2010-\u2015\u2212\ufe58\ufe63\uff0d.\u066b\u066c\u060c,/\\_()\[\]{}+*#'\"|:"
+              r"\u200b-\u200f\u202a-\u202e\u2066-\u2069\u00a0\u2000-\u200a\u202f\u205f\u3000]")
+_DIGIT_GROUP = re.compile(rf"\d(?:{_SEPARATOR}{{0,3}}\d)+")
+_MIN_RUN = 7
 _DATA_URI = re.compile(r"data:[a-z]+/[a-z0-9.+-]+;base64,[A-Za-z0-9+/=]+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _SCREENED_HEADERS = ("Subject", "From", "To", "Cc", "Reply-To", "Content-Disposition")
 
 
@@ -36,9 +45,24 @@ class Attachment:
     filename: str
 
 
+def header_text(value: str | None) -> str:
+    """Text fit for a header: control characters (CR, LF, NUL...) become spaces, runs of spaces one space.
+
+    A CR in an officer's name must neither break the message (the `email` package refuses it) nor inject a
+    header; the name is still shown."""
+    return " ".join(_CONTROL.sub(" ", value or "").split())
+
+
+class UnusableAddressError(ValueError):
+    """An email address a message cannot be sent to (empty, control characters, no domain)."""
+
+
 def _address(name: str | None, email: str) -> Address:
-    local, _, domain = email.strip().partition("@")
-    return Address(display_name=name or "", username=local, domain=domain)
+    address = (email or "").strip()
+    local, at, domain = address.partition("@")
+    if not at or not local or not domain or _CONTROL.search(address) or any(c.isspace() for c in address):
+        raise UnusableAddressError(f"unusable email address {address!r}")
+    return Address(display_name=header_text(name), username=local, domain=domain)
 
 
 def jalali_compact(day: date) -> str:
@@ -62,7 +86,7 @@ def build_message(
     """A MIME message: multipart/alternative (text, RTL HTML) inside multipart/mixed with the attachments;
     and the texts a person can read in it, for the personal-data screen."""
     msg = EmailMessage(policy=policy.SMTP)
-    msg["Subject"] = subject
+    msg["Subject"] = header_text(subject)
     msg["From"] = _address(t("email.from_name"), settings.mail_from)
     msg["To"] = [_address(n, e) for n, e in to]
     if cc:
@@ -117,15 +141,25 @@ def message_texts(raw: bytes) -> list[str]:
     return texts
 
 
+def digit_runs(text: str) -> list[str]:
+    """The runs of digits in `text` as a person reads them: separators dropped, every digit script as 0-9."""
+    runs = []
+    for group in _DIGIT_GROUP.findall(text):
+        digits = "".join(str(unicodedata.decimal(c)) for c in group if c.isdecimal())
+        if len(digits) >= _MIN_RUN:
+            runs.append(digits)
+    return runs
+
+
 def personal_data_found(texts: Iterable[str], personal: set[str]) -> set[str]:
     """Which of the `personal` values (national ids, mobile numbers; ASCII digits) appear in the texts,
-    written in Latin, Persian or Arabic digits."""
+    in any digit script and however they are spaced or punctuated (`digit_runs`)."""
     if not personal:
         return set()
     lengths = {len(p) for p in personal}
     found: set[str] = set()
     for text in texts:
-        for run in _DIGIT_RUN.findall(to_latin_digits(text)):
+        for run in digit_runs(text):
             for n in lengths:
                 found.update(run[i:i + n] for i in range(len(run) - n + 1) if run[i:i + n] in personal)
     return found

@@ -8,8 +8,12 @@
 - Central Fardap gets the national digest.
 - On the digest weekday (Friday by default), each specialized rahyari gets its sector's week.
 
-Before anything is queued, every message is screened for the members' national ids and mobile numbers
-(ref tables); a message that carries one is withheld and the step fails loudly after the others are queued.
+A day is sent only once its monitoring has finished. Each message is composed on its own: one that cannot be
+(a broken address, say) is recorded as a `failed` outbox row with its reason, and the others go. Before
+anything is queued, every message is screened for the members' national ids and mobile numbers (ref tables,
+however spaced and in any digit script); a message that carries one is withheld (a `failed` row) and the step
+fails loudly after the others are queued. The bodies are the reports made fit for mail clients
+(`reports.email_html`).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from datetime import date, timedelta
 import pandas as pd
 from sqlalchemy import Engine, func, select
 
+from pipelines.errors import UserError
 from pipelines.i18n.messages import t
 from pipelines.i18n.persian import format_number, jalali_date, to_persian_digits
 from pipelines.mail.compose import (
@@ -34,6 +39,7 @@ from pipelines.mail.compose import (
     plain_text,
 )
 from pipelines.mail.outbox import (
+    ComposeFailure,
     DeliveryResult,
     OutgoingMessage,
     Transport,
@@ -45,6 +51,7 @@ from pipelines.reference.routing import recipients_on
 from pipelines.reports.daily import build_reports, findings_of_day
 from pipelines.reports.digest_render import render_fardap_digest, render_sector_digest
 from pipelines.reports.digests import build_fardap_digest, build_sector_digests, is_weekly_digest_day
+from pipelines.reports.email_html import for_email
 from pipelines.reports.model import ProvinceReport
 from pipelines.reports.render import render_province_report
 from pipelines.reports.xlsx import XLSX_MIME, findings_workbook
@@ -57,10 +64,26 @@ from pipelines.vocabulary import MARKET_CHECKS
 log = logging.getLogger(__name__)
 
 FAN_OUT_KEYS = ("rahyari", "cc")
+# findings listed in a message body after the detailed ones (the XLSX and the dashboard hold them all): keeps a
+# busy province's message under 100 KB (docs/report-emails.md)
+EMAIL_COMPACT_LIMIT = 15
+EMAIL_ESCALATED_LIMIT = 10  # the Fardap digest's escalated findings listed (31 province rows come first)
 
 
-class PersonalDataWithheldError(RuntimeError):
+class PersonalDataWithheldError(UserError, RuntimeError):
     """A composed message carried a member's national id or mobile number; it was not queued."""
+
+
+class DayNotCheckedError(UserError, RuntimeError):
+    """Report mail was asked for a day whose monitoring has not finished: nothing is composed or queued."""
+
+
+class UnknownMessageError(UserError, ValueError):
+    """`--again KEY` named no message of the day."""
+
+
+class MessagesNotComposedError(UserError, RuntimeError):
+    """Some of a day's messages could not be composed; they are `failed` rows with the reason, the rest went."""
 
 
 @dataclass(frozen=True)
@@ -74,6 +97,7 @@ class SendSummary:
     requeued: int
     withheld: Sequence[str]
     delivery: DeliveryResult
+    not_composed: Sequence[str] = ()
 
 
 def _routing(value: object) -> dict:
@@ -106,7 +130,7 @@ def fan_out(findings: pd.DataFrame) -> pd.DataFrame:
 
 def _officer_message(report: ProvinceReport, to: tuple[str | None, str], settings: Settings) -> OutgoingMessage:
     day = report.day
-    html = render_province_report(report)
+    html = for_email(render_province_report(report, compact_limit=EMAIL_COMPACT_LIMIT))
     xlsx = findings_workbook(report.findings, day, report.province_name_fa)
     province = to_persian_digits(report.province_name_fa)
     text = plain_text(
@@ -128,7 +152,7 @@ def _officer_message(report: ProvinceReport, to: tuple[str | None, str], setting
 
 
 def _rahyari_messages(store: Engine, settings: Settings, day: date, reports: Sequence[ProvinceReport],
-                      findings: pd.DataFrame) -> list[OutgoingMessage]:
+                      findings: pd.DataFrame) -> list[OutgoingMessage | ComposeFailure]:
     copies = fan_out(findings)
     if copies.empty:
         return []
@@ -142,58 +166,80 @@ def _rahyari_messages(store: Engine, settings: Settings, day: date, reports: Seq
 
     observed["check"] = check_of(observed["rule"])
     by_id = {f.finding_id: (r, f) for r in reports for f in r.findings}
-    messages = []
+    messages: list[OutgoingMessage | ComposeFailure] = []
     for key, mine in copies.groupby("recipient_key", sort=True):
         listed = [by_id[fid] for fid in mine["finding_id"] if fid in by_id]
         if not listed:
             continue
-        report = listed[0][0]
-        items = [f for _, f in listed]  # the fan-out keeps the findings' ranked order
-        sellers = {f.seller_id for f in items}
-        obs = observed[observed["seller_id"].isin(sellers)]
-        today = obs[obs["day"] == day].groupby("check")["observed"].sum()
-        before = obs[obs["day"] < day].groupby("check")["observed"].sum() / 7.0
         name, email = mine["name"].iloc[0], mine["email"].iloc[0]
-        team_report = replace(
-            report,
-            findings=items,
-            counts_today={c: int(today.get(c, 0)) for c in MARKET_CHECKS},
-            counts_prev_7d_avg={c: float(before.get(c, 0.0)) for c in MARKET_CHECKS},
-            new_count=sum(f.status == "new" for f in items),
-            ongoing_count=sum(f.status == "ongoing" for f in items),
-            resolved_count=int((resolved_copies["recipient_key"] == key).sum()),
-        )
-        team = to_persian_digits(name or key)
-        html = render_province_report(team_report, heading=t("report.rahyari_title"),
-                                      recipient_line=t("report.to_rahyari", team=team))
-        xlsx = findings_workbook(items, day, report.province_name_fa)
-        text = plain_text(
-            t("email.text.rahyari", team=team, date=jalali_date(day)),
-            t("email.text.counts", total=format_number(len(items)), new=format_number(team_report.new_count),
-              ongoing=format_number(team_report.ongoing_count)),
-            t("email.text.html_note"),
-            t("email.text.xlsx_note"),
-        )
-        msg, texts = build_message(
-            settings=settings, kind="rahyari", day=day,
-            subject=t("email.subject.rahyari", team=team, date=jalali_date(day)),
-            to=[(name, email)], text=text, html=html,
-            attachments=[Attachment(xlsx, *XLSX_MIME, f"rasad-rahyari-{jalali_compact(day)}.xlsx")],
-        )
-        messages.append(OutgoingMessage(key=f"rahyari:{day}:{key}", day=day, kind="rahyari",
-                                        recipient_id=str(key), message=msg, to=[email], texts=texts))
+        messages.append(_composed(
+            f"rahyari:{day}:{key}", day, "rahyari", str(key), [email],
+            lambda key=key, listed=listed, name=name, email=email: _rahyari_message(
+                settings, day, str(key), listed, name, email, observed, resolved_copies),
+        ))
     return messages
 
 
-def compose_day(store: Engine, settings: Settings, day: date) -> list[OutgoingMessage]:
-    """Every message of `day`: officers (or escalation), rahyaris, Fardap, and on the digest day the weeklies."""
+def _rahyari_message(settings: Settings, day: date, key: str, listed: list, name: str | None, email: str,
+                     observed: pd.DataFrame, resolved_copies: pd.DataFrame) -> OutgoingMessage:
+    report = listed[0][0]
+    items = [f for _, f in listed]  # the fan-out keeps the findings' ranked order
+    sellers = {f.seller_id for f in items}
+    obs = observed[observed["seller_id"].isin(sellers)]
+    today = obs[obs["day"] == day].groupby("check")["observed"].sum()
+    before = obs[obs["day"] < day].groupby("check")["observed"].sum() / 7.0
+    team_report = replace(
+        report,
+        findings=items,
+        counts_today={c: int(today.get(c, 0)) for c in MARKET_CHECKS},
+        counts_prev_7d_avg={c: float(before.get(c, 0.0)) for c in MARKET_CHECKS},
+        new_count=sum(f.status == "new" for f in items),
+        ongoing_count=sum(f.status == "ongoing" for f in items),
+        resolved_count=int((resolved_copies["recipient_key"] == key).sum()),
+    )
+    team = to_persian_digits(name or key)
+    html = for_email(render_province_report(team_report, heading=t("report.rahyari_title"),
+                                            recipient_line=t("report.to_rahyari", team=team),
+                                            compact_limit=EMAIL_COMPACT_LIMIT))
+    xlsx = findings_workbook(items, day, report.province_name_fa)
+    text = plain_text(
+        t("email.text.rahyari", team=team, date=jalali_date(day)),
+        t("email.text.counts", total=format_number(len(items)), new=format_number(team_report.new_count),
+          ongoing=format_number(team_report.ongoing_count)),
+        t("email.text.html_note"),
+        t("email.text.xlsx_note"),
+    )
+    msg, texts = build_message(
+        settings=settings, kind="rahyari", day=day,
+        subject=t("email.subject.rahyari", team=team, date=jalali_date(day)),
+        to=[(name, email)], text=text, html=html,
+        attachments=[Attachment(xlsx, *XLSX_MIME, f"rasad-rahyari-{jalali_compact(day)}.xlsx")],
+    )
+    return OutgoingMessage(key=f"rahyari:{day}:{key}", day=day, kind="rahyari",
+                           recipient_id=str(key), message=msg, to=[email], texts=texts)
+
+
+def _composed(key: str, day: date, kind: str, recipient_id: str, to: list, make) -> OutgoingMessage | ComposeFailure:
+    """`make()`, or the reason it failed: one bad row (a name, an address) never stops the day's other messages."""
+    try:
+        return make()
+    except Exception as exc:  # noqa: BLE001 - whatever broke this message, the others must still go
+        log.exception("message %s could not be composed", key)
+        return ComposeFailure(key=key, day=day, kind=kind, recipient_id=recipient_id,
+                              to=[str(a) for a in to if isinstance(a, str)],
+                              reason=f"not composed: {type(exc).__name__}: {exc}")
+
+
+def compose_day(store: Engine, settings: Settings, day: date) -> tuple[list[OutgoingMessage], list[ComposeFailure]]:
+    """Every message of `day`: officers (or escalation), rahyaris, Fardap, and on the digest day the weeklies;
+    and the ones that could not be composed, each with its reason."""
     reports = build_reports(store, settings, day)
     with store.connect() as conn:
         recipients = recipients_on(conn, day)
         findings = findings_of_day(conn, day)
     central = recipients.central or {}
     primary = recipients.primary.set_index("province_id")
-    messages: list[OutgoingMessage] = []
+    made: list[OutgoingMessage | ComposeFailure] = []
     for report in reports:
         who = primary.loc[report.province_id] if report.province_id in primary.index else None
         email = who["email"] if who is not None and isinstance(who["email"], str) and who["email"] else None
@@ -203,22 +249,15 @@ def compose_day(store: Engine, settings: Settings, day: date) -> list[OutgoingMe
             log.error("province %s: no officer, coordinator or central Fardap address; report not mailed",
                       report.province_id)
             continue
-        messages.append(_officer_message(report, (name, email), settings))
-    messages.extend(_rahyari_messages(store, settings, day, reports, findings))
+        made.append(_composed(f"officer:{day}:{report.province_id}", day, "officer", report.province_id, [email],
+                              lambda report=report, name=name, email=email: _officer_message(
+                                  report, (name, email), settings)))
+    made.extend(_rahyari_messages(store, settings, day, reports, findings))
 
     digest = build_fardap_digest(store, settings, day, reports)
     if digest.to_email:
-        msg, texts = build_message(
-            settings=settings, kind="fardap", day=day,
-            subject=t("email.subject.fardap", date=jalali_date(day)),
-            to=[(digest.to_name, digest.to_email)],
-            text=plain_text(t("email.text.fardap", date=jalali_date(day)), t("email.text.html_note"),
-                            t("email.text.dashboard", url=settings.dashboard_base_url)),
-            html=render_fardap_digest(digest),
-        )
-        messages.append(OutgoingMessage(key=f"fardap:{day}:national", day=day, kind="fardap",
-                                        recipient_id="fardap_central", message=msg, to=[digest.to_email],
-                                        texts=texts))
+        made.append(_composed(f"fardap:{day}:national", day, "fardap", "fardap_central", [digest.to_email],
+                              lambda: _fardap_message(settings, day, digest)))
     else:
         log.error("no central Fardap address on %s: the national digest is not mailed", day)
 
@@ -227,19 +266,37 @@ def compose_day(store: Engine, settings: Settings, day: date) -> list[OutgoingMe
             if not d.email:
                 log.warning("specialized rahyari %s has no email: weekly digest not mailed", d.team_id)
                 continue
-            team = to_persian_digits(d.team_name_fa)
-            msg, texts = build_message(
-                settings=settings, kind="sector_weekly", day=day,
-                subject=t("email.subject.sector_weekly", team=team, date=jalali_date(day)),
-                to=[(d.team_name_fa, d.email)],
-                text=plain_text(t("email.text.sector_weekly", team=team, date=jalali_date(day)),
-                                t("email.text.html_note")),
-                html=render_sector_digest(d),
-            )
-            messages.append(OutgoingMessage(key=f"sector_weekly:{day}:{d.team_id}", day=day, kind="sector_weekly",
-                                            recipient_id=d.team_id, message=msg, to=[d.email],
-                                            texts=texts))
-    return messages
+            made.append(_composed(f"sector_weekly:{day}:{d.team_id}", day, "sector_weekly", d.team_id, [d.email],
+                                  lambda d=d: _sector_message(settings, day, d)))
+    messages = [m for m in made if isinstance(m, OutgoingMessage)]
+    return messages, [m for m in made if isinstance(m, ComposeFailure)]
+
+
+def _fardap_message(settings: Settings, day: date, digest) -> OutgoingMessage:
+    msg, texts = build_message(
+        settings=settings, kind="fardap", day=day,
+        subject=t("email.subject.fardap", date=jalali_date(day)),
+        to=[(digest.to_name, digest.to_email)],
+        text=plain_text(t("email.text.fardap", date=jalali_date(day)), t("email.text.html_note"),
+                        t("email.text.dashboard", url=settings.dashboard_base_url)),
+        # the escalated findings beyond the first few are counted, not listed (the dashboard lists them all)
+        html=for_email(render_fardap_digest(replace(digest, escalated=digest.escalated[:EMAIL_ESCALATED_LIMIT]))),
+    )
+    return OutgoingMessage(key=f"fardap:{day}:national", day=day, kind="fardap", recipient_id="fardap_central",
+                           message=msg, to=[digest.to_email], texts=texts)
+
+
+def _sector_message(settings: Settings, day: date, d) -> OutgoingMessage:
+    team = to_persian_digits(d.team_name_fa)
+    msg, texts = build_message(
+        settings=settings, kind="sector_weekly", day=day,
+        subject=t("email.subject.sector_weekly", team=team, date=jalali_date(day)),
+        to=[(d.team_name_fa, d.email)],
+        text=plain_text(t("email.text.sector_weekly", team=team, date=jalali_date(day)), t("email.text.html_note")),
+        html=for_email(render_sector_digest(d)),
+    )
+    return OutgoingMessage(key=f"sector_weekly:{day}:{d.team_id}", day=day, kind="sector_weekly",
+                           recipient_id=d.team_id, message=msg, to=[d.email], texts=texts)
 
 
 def personal_values(store: Engine) -> set[str]:
@@ -270,30 +327,78 @@ def screen(store: Engine, messages: Sequence[OutgoingMessage]) -> tuple[list[Out
     return clean, withheld
 
 
+def day_checked(store: Engine, day: date) -> bool:
+    """Whether `day`'s monitoring has finished (its findings step succeeded in some run)."""
+    with store.connect() as conn:
+        return int(read_frame(conn, "mail/select_day_checked", day=day)["runs"].iloc[0]) > 0
+
+
+def _delivered_or_waiting(store: Engine, day: date) -> set[str]:
+    """The keys of `day`'s messages that went (`sent`) or will go (`pending`): `--resend` leaves them alone."""
+    with store.connect() as conn:
+        return set(conn.execute(select(outbox.c.message_key).where(
+            outbox.c.day == day, outbox.c.status.in_(("sent", "pending")))).scalars())
+
+
 def day_already_queued(store: Engine, day: date) -> int:
     """How many messages of `day` were queued before (then a re-run composes nothing)."""
     with store.connect() as conn:
         return int(conn.execute(select(func.count()).select_from(outbox).where(outbox.c.day == day)).scalar_one())
 
 
-def send_day(store: Engine, settings: Settings, day: date, *, resend: bool = False,
+def send_day(store: Engine, settings: Settings, day: date, *, resend: bool = False, again: Sequence[str] = (),
              transport: Transport | None = None) -> SendSummary:
-    """Queue the messages of `day` (once; again with `resend`), then deliver everything due in the outbox."""
+    """Queue the messages of `day` once, then deliver everything due in the outbox.
+
+    - A day whose monitoring has not finished is refused (`DayNotCheckedError`): nothing is composed or queued,
+      so the real report goes out once the day's run is done.
+    - `resend`: compose the day again and queue only what did not go (failed, not composed, withheld);
+      delivered messages are never sent twice. `again`: queue these message keys again even if delivered.
+    - A message that cannot be composed, or carries personal data, is a `failed` row with its reason; the
+      others go out, then the step fails naming them.
+    """
+    if not day_checked(store, day):
+        raise DayNotCheckedError(
+            f"Tehran day {day} has not been monitored yet (no finished run): run `rasad run --date {day}` first; "
+            "no report was sent")
     composed = queued = kept = requeued = 0
     withheld: list[str] = []
+    failures: list[ComposeFailure] = []
+    resend = resend or bool(again)
     already = 0 if resend else day_already_queued(store, day)
     if already:
         kept = already
     else:
-        messages = compose_day(store, settings, day)
-        composed = len(messages)
+        messages, failures = compose_day(store, settings, day)
+        if again:
+            unknown = set(again) - {m.key for m in messages} - {f.key for f in failures}
+            if unknown:
+                raise UnknownMessageError(f"no message of {day} has the key(s) {sorted(unknown)}")
+            messages = [m for m in messages if m.key in again]
+            failures = [f for f in failures if f.key in again]
+        elif resend:  # only what did not go is queued again: screen and report only those
+            done = _delivered_or_waiting(store, day)
+            messages = [m for m in messages if m.key not in done]
+            failures = [f for f in failures if f.key not in done]
+        composed = len(messages) + len(failures)
         clean, withheld = screen(store, messages)
-        counts = enqueue(store, clean, settings, resend=resend)
+        held = {m.key: m for m in messages if m.key in set(withheld)}
+        failures = failures + [
+            ComposeFailure(key=k, day=day, kind=m.kind, recipient_id=m.recipient_id, to=m.to,
+                           subject=str(m.message["Subject"]),
+                           reason="withheld: it carries a member's national id or mobile number")
+            for k, m in held.items()]
+        counts = enqueue(store, clean, settings, resend=resend, again=again, failures=failures)
         queued, kept, requeued = counts.queued, counts.kept, counts.requeued
     delivery = deliver_pending(store, settings, transport)
+    not_composed = [f.key for f in failures if f.key not in set(withheld)]
     summary = SendSummary(day=day, composed=composed, queued=queued, kept=kept, requeued=requeued,
-                          withheld=withheld, delivery=delivery)
+                          withheld=withheld, delivery=delivery, not_composed=not_composed)
     if withheld:
         raise PersonalDataWithheldError(
             f"{len(withheld)} messages of {day} carried a member's personal data and were withheld: {withheld}")
+    if not_composed:
+        reasons = "; ".join(f"{f.key}: {f.reason}" for f in failures if f.key in set(not_composed))
+        raise MessagesNotComposedError(
+            f"{len(not_composed)} messages of {day} could not be composed (the others went out): {reasons}"[:1000])
     return summary

@@ -2,8 +2,10 @@
 
 `outbox` holds one row per message the pipeline means to send, keyed by what it is (`officer:<day>:<province>`),
 so that a re-run of a day finds its messages already there and sends nothing twice. A row waits as `pending`
-while the SMTP server is down and goes out when it returns. `sent_message` keeps every message that went out,
-its recipients, its Message-ID and its bytes: append-only history.
+while the SMTP server is down and goes out when it returns; a sender claims it (`claimed_by`, `claimed_at`)
+before sending, so two senders never send the same row. A message that could not be composed, or was withheld
+by the personal-data screen, is a `failed` row with no bytes and its reason in `last_error`. `sent_message`
+keeps every message that went out, its recipients, its Message-ID and its bytes: append-only history.
 """
 
 from __future__ import annotations
@@ -36,6 +38,9 @@ outbox = Table(
     Column("last_error", Text),
     Column("created_at", UTCDateTime, nullable=False),
     Column("sent_at", UTCDateTime),
+    # a sender claims a pending row before sending it; a claim older than the lease is free again
+    Column("claimed_by", String(64)),
+    Column("claimed_at", UTCDateTime),
     CheckConstraint("status IN ('pending', 'sent', 'failed')", name="status"),
     Index(None, "status", "next_attempt_at"),
     Index(None, "day"),

@@ -180,14 +180,15 @@ def write_reports(settings: Settings, day: date, run_id: str) -> list[str]:
     return [str(p) for p in paths]
 
 
-def send_reports(settings: Settings, day: date, run_id: str, resend: bool = False) -> dict:
+def send_reports(settings: Settings, day: date, run_id: str, resend: bool = False,
+                 again: list[str] | None = None) -> dict:
     """Queue the day's report emails in the outbox (once) and deliver what is due; fail if any still wait."""
     from pipelines.mail.daily import send_day
     from pipelines.mail.outbox import OutboxPendingError
 
     store = store_engine(settings)
     with logged_step(store, run_id, day, "send") as detail:
-        summary = send_day(store, settings, day, resend=resend)
+        summary = send_day(store, settings, day, resend=resend, again=again or ())
         detail.update(composed=summary.composed, queued=summary.queued, kept=summary.kept,
                       requeued=summary.requeued, **asdict(summary.delivery))
         if summary.delivery.pending:

@@ -33,12 +33,15 @@ from pipelines.reference.tables import (
     SYSTEMS,
 )
 from pipelines.reference.writer import REFERENCE_TABLES, write_reference
+from pipelines.spreadsheet import neutral_frame, unquote_series
 from pipelines.store import metadata as store_metadata
 from pipelines.store.types import DayType
 
 TRUE_WORDS = {"true", "1", "yes", "t", "y"}
 FALSE_WORDS = {"false", "0", "no", "f", "n"}
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# C0 controls other than tab (a stray tab is stripped or refused by type), DEL, and the C1 controls
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 
 ENUMS: dict[tuple[str, str], tuple[str, ...]] = {
     ("region", "kind"): ("county", "capital_zone"),
@@ -136,7 +139,11 @@ def _convert(name: str, frame: pd.DataFrame, problems: _Problems) -> pd.DataFram
         if raw.str.contains("\n", regex=False).any():
             problems.add(file, _lines(frame, raw.str.contains("\n", regex=False)),
                          f"{column.name} holds a line break; values must be on one line")
-        text = raw.str.strip()
+        control = raw.str.contains(_CONTROL) & ~raw.str.contains("\n", regex=False)
+        if control.any():  # a NUL or a CR in a name would break the day's mail and spreadsheets
+            problems.add(file, _lines(frame, control),
+                         f"{column.name} holds a control character (NUL, CR, ESC...); remove it")
+        text = unquote_series(raw.str.strip())  # an exported cell's "'=..." is read back as "=..."
         empty = text == ""
         if not column.nullable and empty.any():
             problems.add(file, _lines(frame, empty), f"{column.name} is required but empty")
@@ -337,7 +344,8 @@ def write_reference_csv(frames: dict[str, pd.DataFrame], directory: Path) -> dic
                 frame[column.name] = frame[column.name].map({True: "true", False: "false"})
             elif isinstance(column.type, Integer):
                 frame[column.name] = pd.to_numeric(frame[column.name], errors="coerce").astype("Int64")
-        frame.to_csv(directory / f"{name}.csv", index=False, encoding="utf-8")
+        # no cell opens as a formula in a spreadsheet (`ref load` drops the apostrophe again)
+        neutral_frame(frame).to_csv(directory / f"{name}.csv", index=False, encoding="utf-8")
         counts[name] = len(frame)
     return counts
 

@@ -2,7 +2,9 @@
 
 Amounts stay numbers (tomans, with a thousands format) so that an officer can sort and sum them; codes,
 dates and evidence are Persian text, as in the report. Nothing here names a buyer: the evidence is the
-report's own plain-words lines, which show only each rule's known keys.
+report's own plain-words lines, which show only each rule's known keys. Every text cell goes through
+`pipelines.spreadsheet.neutral_text`: a seller named `=HYPERLINK(…)` is shown as text, and a NUL byte in a
+name is dropped rather than stopping the workbook.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pipelines.i18n.messages import label, t
 from pipelines.i18n.persian import jalali_date, jalali_iso, to_persian_digits
 from pipelines.reports.model import ReportFinding
 from pipelines.reports.render import evidence_lines
+from pipelines.spreadsheet import neutral_text
 
 XLSX_MIME = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 _COLUMNS = (  # (header key, width)
@@ -77,6 +80,7 @@ def findings_workbook(findings: Sequence[ReportFinding], day: date, province_nam
             "\n".join(evidence_lines(f, day)),
             f.dashboard_url,
         ]
+        values = [neutral_text(v) for v in values]  # source text is data: no formulas, no illegal characters
         # style only what needs it: styling every cell costs more than writing the sheet
         impact = WriteOnlyCell(ws, value=values[11])
         impact.number_format = "#,##0"
