@@ -66,7 +66,8 @@ log = logging.getLogger(__name__)
 FAN_OUT_KEYS = ("rahyari", "cc")
 # findings listed in a message body after the detailed ones (the XLSX and the dashboard hold them all): keeps a
 # busy province's message under 100 KB (docs/report-emails.md)
-EMAIL_COMPACT_LIMIT = 15
+EMAIL_COMPACT_LIMIT = 10
+EMAIL_RATE_SELLERS_LIMIT = 5  # flagged sellers whose rates a message body shows (the dashboard has every one)
 EMAIL_ESCALATED_LIMIT = 10  # the Fardap digest's escalated findings listed (31 province rows come first)
 
 
@@ -130,7 +131,8 @@ def fan_out(findings: pd.DataFrame) -> pd.DataFrame:
 
 def _officer_message(report: ProvinceReport, to: tuple[str | None, str], settings: Settings) -> OutgoingMessage:
     day = report.day
-    html = for_email(render_province_report(report, compact_limit=EMAIL_COMPACT_LIMIT))
+    html = for_email(render_province_report(report, compact_limit=EMAIL_COMPACT_LIMIT,
+                                             rate_sellers_limit=EMAIL_RATE_SELLERS_LIMIT))
     xlsx = findings_workbook(report.findings, day, report.province_name_fa)
     province = to_persian_digits(report.province_name_fa)
     text = plain_text(
@@ -200,7 +202,8 @@ def _rahyari_message(settings: Settings, day: date, key: str, listed: list, name
     team = to_persian_digits(name or key)
     html = for_email(render_province_report(team_report, heading=t("report.rahyari_title"),
                                             recipient_line=t("report.to_rahyari", team=team),
-                                            compact_limit=EMAIL_COMPACT_LIMIT))
+                                            compact_limit=EMAIL_COMPACT_LIMIT,
+                                            rate_sellers_limit=EMAIL_RATE_SELLERS_LIMIT))
     xlsx = findings_workbook(items, day, report.province_name_fa)
     text = plain_text(
         t("email.text.rahyari", team=team, date=jalali_date(day)),

@@ -436,6 +436,7 @@ def render_province_report(
     report: ProvinceReport,
     *,
     compact_limit: int = DEFAULT_COMPACT_LIMIT,
+    rate_sellers_limit: int | None = None,
     heading: str | None = None,
     recipient_line: str | None = None,
 ) -> str:
@@ -443,7 +444,9 @@ def render_province_report(
 
     It leads with the first `attention_budget` findings (the caller ranks them), lists up to
     `compact_limit` more in a compact table, and counts the rest with a pointer to the XLSX and dashboard.
-    `heading` and `recipient_line` replace the title and the officer line (a rahyari's copy, say).
+    `rate_sellers_limit` caps the flagged sellers whose rates are shown (a message keeps to its size budget);
+    the rest are counted. `heading` and `recipient_line` replace the title and the officer line (a rahyari's
+    copy, say).
     """
     findings: Sequence[ReportFinding] = report.findings
     budget = max(0, int(report.attention_budget))
@@ -456,6 +459,11 @@ def render_province_report(
     generated = to_tehran(report.generated_at)
     summary_rows, summary_total = _summary_rows(report)
     rate_windows, rate_views = rates_view(report.rates)
+    rates_sellers = [v for v in rate_views if v["kind"] != "province"]
+    rates_more = report.rates_sellers_more
+    if rate_sellers_limit is not None and len(rates_sellers) > rate_sellers_limit:
+        rates_more += len(rates_sellers) - rate_sellers_limit
+        rates_sellers = rates_sellers[:rate_sellers_limit]
     context = {
         "font_css": Markup(font_face_css()),  # our own CSS; must not be HTML-escaped inside <style>
         "heading": heading or t("report.title"),
@@ -486,8 +494,8 @@ def render_province_report(
         "withdrawn": format_number(report.withdrawn_count) if report.withdrawn_count else None,
         "rate_windows": rate_windows,
         "rates_province": [v for v in rate_views if v["kind"] == "province"],
-        "rates_sellers": [v for v in rate_views if v["kind"] != "province"],
-        "rates_more": format_number(report.rates_sellers_more) if report.rates_sellers_more else None,
+        "rates_sellers": rates_sellers,
+        "rates_more": format_number(rates_more) if rates_more else None,
         "generated_at": t(
             "calendar.date_time", date=jalali_date(generated.date()), time=generated.strftime("%H:%M")
         ),

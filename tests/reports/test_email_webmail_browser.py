@@ -31,7 +31,7 @@ ARTIFACTS = REPO / "test-artifacts"
 LIMIT = 100_000
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--no-first-run"]
-BUSY_DAY_FINDINGS = 120  # one province's findings on a busy day (5 detailed, 15 listed, all in the XLSX)
+BUSY_DAY_FINDINGS = 120  # one province's findings on a busy day (5 detailed, 10 listed, all in the XLSX)
 
 _STYLE = re.compile(r"<style[^>]*>.*?</style>", re.S | re.I)
 _LINK = re.compile(r"<link\b[^>]*>", re.I)
