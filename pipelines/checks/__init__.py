@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import numpy as np
 import pandas as pd
 
 from pipelines.frames import Layout
+from pipelines.state.money import IMPACT_MAX_RIAL, amount_rial
+
+__all__ = ["IMPACT_MAX_RIAL", "amount_rial"]
 from pipelines.vocabulary import RULES
 
 # what every check emits and `pipelines.findings` reads: one rule holding for one entity on the day
@@ -20,24 +22,6 @@ OBSERVATIONS = Layout("observations", (
 ))
 OBSERVATION_COLUMNS = list(OBSERVATIONS.columns)
 Observations = Annotated[pd.DataFrame, OBSERVATIONS]
-
-
-# the largest amount an observation carries (a hundred trillion tomans): far above any real order, and so far
-# below int64's limit that a digest summing thousands of such amounts cannot wrap either (a product beyond it,
-# or an infinite one, is held at it)
-IMPACT_MAX_RIAL = 10**15
-
-
-def amount_rial(quantity: pd.Series, unit_price_rial: pd.Series) -> pd.Series:
-    """quantity × unit price in rials, rounded, as int64, whole-column: multiplied in float64 (which cannot wrap),
-    then bounded to [0, IMPACT_MAX_RIAL] before the cast; a missing or NaN factor gives 0."""
-    q = pd.to_numeric(quantity, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
-    p = pd.to_numeric(unit_price_rial, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
-    with np.errstate(over="ignore", invalid="ignore"):
-        product = np.round(q * p)
-    product = np.where(np.isnan(product), 0.0, product)
-    product = np.clip(product, 0.0, float(IMPACT_MAX_RIAL))
-    return pd.Series(product.astype("int64"), index=quantity.index)
 
 
 def check_of(rules: pd.Series) -> pd.Series:

@@ -29,6 +29,7 @@ from sqlalchemy import Connection, bindparam, delete, tuple_
 from pipelines.checks import OBSERVATION_COLUMNS, Observations
 from pipelines.checks.tables import seller_activity_daily, seller_buyer_daily, seller_scorecard
 from pipelines.settings import Settings
+from pipelines.state.money import amount_rial
 from pipelines.state.fulfilment import FulfilmentChange
 from pipelines.state.market import MarketState
 from pipelines.store.engine import id_scratch, insert_frame
@@ -91,7 +92,7 @@ def cohort_contributions(fulfilment: pd.DataFrame, late_record_hours: float = 36
     late = judged & (f["completed_at"].isna() | (f["completed_late"].fillna(0).astype(int) == 1))
     defective = counted & f["defect_at"].notna()
     delivered = counted & (f["first_delivered_at"].notna() | defective)
-    value = (f["quantity"].astype(float) * f["unit_price_rial"].astype(float)).round()
+    value = amount_rial(f["quantity"], f["unit_price_rial"]).astype(float)
     lag = pd.to_numeric(f["record_lag_hours"], errors="coerce")
     parts = pd.DataFrame({
         "seller_id": f["seller_id"],

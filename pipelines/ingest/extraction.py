@@ -79,7 +79,7 @@ class ExtractionCounts:
     rows_parked: int = 0
     rows_unparked: int = 0
     rows_park_expired: int = 0
-    # rows read again that were quarantined before, as they are (a row no window holds is read on every run)
+    # rows no window holds (read on every run) that were quarantined before, as they are: not new bad rows
     rows_quarantined_before: int = 0
 
     @property
@@ -445,7 +445,7 @@ def extract_day(
                 for bad in (quarantined, expired):
                     if not bad.empty:
                         frame = _quarantine_frame(entity, bad, day, run_id)
-                        if bad is quarantined:
+                        if bad is quarantined and slice_before is None:  # the sweep re-reads the same rows daily
                             tally["quarantined_before"] += _quarantined_before(conn, frame["quarantine_id"])
                         insert_frame(conn, ingest_tables.quarantine, frame, ignore_conflicts=True)
                 tally["read"] += batch.rows_counted_at_source

@@ -799,7 +799,8 @@ def _parse_failures(
                     f.name,
                     np.flatnonzero(lost),
                     text,
-                    f"could not be read as {'an integer' if f.kind is Kind.INT else 'a ' + f.kind.value}",
+                    f"could not be read as {'an integer' if f.kind is Kind.INT else 'a ' + f.kind.value}"
+                    + (" (an impossible date or time)" if f.kind is Kind.TIMESTAMP else ""),
                     parse_failure=True,
                 )
             )
