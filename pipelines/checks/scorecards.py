@@ -29,9 +29,9 @@ from sqlalchemy import Connection, bindparam, delete, tuple_
 from pipelines.checks import OBSERVATION_COLUMNS, Observations
 from pipelines.checks.tables import seller_activity_daily, seller_buyer_daily, seller_scorecard
 from pipelines.settings import Settings
-from pipelines.state.money import amount_rial
 from pipelines.state.fulfilment import FulfilmentChange
 from pipelines.state.market import MarketState
+from pipelines.state.money import amount_rial
 from pipelines.store.engine import id_scratch, insert_frame
 from pipelines.store.sql_files import read_frame
 from pipelines.store.types import as_day

@@ -392,10 +392,11 @@ def extract_day(
         extra: set[str] = set()
         for number, (slice_since, slice_before) in enumerate(reads):
             last = number == len(reads) - 1
-            if slice_before is None:
+            if slice_before is None and sweep is not None:
                 batch = sweep(entity, latest)
                 _check_read(entity, batch, latest, None, watermark)
             else:
+                assert slice_before is not None
                 batch = source.read_changed(entity, slice_since, slice_before)
                 _check_read(entity, batch, slice_since, slice_before, watermark)
             with store.begin() as conn:

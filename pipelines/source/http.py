@@ -236,10 +236,10 @@ class HttpSource:
             seen_cursors.add(cursor)
             bound = self.page_bound(total)
             if len(pages) >= bound:
-                counted = f"counted {total} rows" if total is not None else "gave no count"
+                said = f"counted {total} rows" if total is not None else "gave no count"
                 raise SourceLoopError(
                     f"the Ombazar API still offered a next page of {entity} after {len(pages)} pages "
-                    f"({items_in_pages} items) for a window it {counted} at {self.page_rows} rows a page: "
+                    f"({items_in_pages} items) for a window it {said} at {self.page_rows} rows a page: "
                     f"the cursors do not end, so the run stops (bound {bound} pages; "
                     "RASAD_SOURCE_HTTP_MAX_PAGES caps it)"
                 )

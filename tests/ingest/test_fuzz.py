@@ -21,19 +21,18 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-hypothesis = pytest.importorskip("hypothesis", reason="hypothesis is in the dev extra: pip install -e '.[dev]'")
-from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
-
-from pipelines.ingest import tables as ingest_tables  # noqa: E402
-from pipelines.ingest.extraction import extract_day  # noqa: E402
-from pipelines.ingest.validation import escape_controls  # noqa: E402
-from pipelines.monitored_day import MonitoredDay  # noqa: E402
-from pipelines.simulator import SimScale  # noqa: E402
-from pipelines.simulator.run import simulate_into  # noqa: E402
-from pipelines.source.reader import ENTITY_KEYS, open_source  # noqa: E402
-from pipelines.store.engine import sqlite_path, store_engine  # noqa: E402
-from tests.pipeline_helpers import END_DAY, SEED  # noqa: E402
+from pipelines.ingest import tables as ingest_tables
+from pipelines.ingest.extraction import extract_day
+from pipelines.ingest.validation import escape_controls
+from pipelines.monitored_day import MonitoredDay
+from pipelines.simulator import SimScale
+from pipelines.simulator.run import simulate_into
+from pipelines.source.reader import ENTITY_KEYS, open_source
+from pipelines.store.engine import sqlite_path, store_engine
+from tests.pipeline_helpers import END_DAY, SEED
 
 pytestmark = pytest.mark.e2e
 DAY = END_DAY - timedelta(days=2)
