@@ -14,6 +14,8 @@ WHERE (
         AND strftime('%Y-%m-%dT%H:%M:%f', updated_at) >= :earliest
         -- SQLite reads 2026-02-30 as a date: a real calendar date survives a round trip through date()
         AND date(substr(updated_at, 1, 10), '+0 days') = substr(updated_at, 1, 10)
+        -- a time with its zone: zone-less text is select_implausible's (quarantined, never guessed)
+        AND (updated_at GLOB '????-??-??[T ]??:??*' AND (updated_at GLOB '*[Zz]' OR updated_at GLOB '*[+-][0-9][0-9]:[0-9][0-9]' OR updated_at GLOB '*[+-][0-9][0-9][0-9][0-9]' OR updated_at GLOB '*[0-9][+-][0-9][0-9]'))
       )
    -- text that is no ISO date at all (missing, words, other digits) sorts outside the digits: always read
    OR updated_at IS NULL OR updated_at < '0' OR updated_at >= ':'

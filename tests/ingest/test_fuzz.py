@@ -209,14 +209,14 @@ FUZZ = dict(deadline=None, derandomize=True, suppress_health_check=[HealthCheck.
                                                                       HealthCheck.too_slow])
 
 
-@settings(max_examples=15, **FUZZ)
+@settings(max_examples=10, **FUZZ)
 @given(drawn=hostile_rows())
 def test_hostile_rows_are_each_staged_or_quarantined(world, tmp_path, drawn):
     settings = _extract_hostile(world, tmp_path, drawn)
     store_engine(settings).dispose()
 
 
-@settings(max_examples=3, **FUZZ)
+@settings(max_examples=2, **FUZZ)
 @given(drawn=hostile_rows())
 def test_hostile_rows_go_through_checks_reports_and_mail_without_a_crash_or_live_markup(world, tmp_path, drawn):
     from pipelines.mail.daily import compose_day
