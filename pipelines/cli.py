@@ -59,12 +59,20 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    from pipelines.errors import USER_ERRORS
+    from pipelines.errors import USER_ERRORS, fault_line
 
     try:
         return args.func(args)
     except USER_ERRORS as exc:
         print(f"rasad: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:
+        # a fault of the machine (a read-only or full store, a path that is a directory) in one line; a bug
+        # keeps its traceback, and so does everything under -v
+        line = None if args.verbose else fault_line(exc)
+        if line is None:
+            raise
+        print(f"rasad: {line}", file=sys.stderr)
         return 2
 
 

@@ -86,6 +86,12 @@ class Settings(BaseSettings):
     # a Retry-After longer than this is not waited for: the run fails and Airflow retries it later
     source_http_max_wait_seconds: float = 300.0
     source_http_page_rows: int = 5000
+    # a hard cap on the pages one window may take over HTTP, whatever the source counts (an endless chain of
+    # cursors stops here at the latest; below it, the source's own count bounds the pages)
+    source_http_max_pages: int = 100_000
+    # an extraction that quarantines more than this share of an entity's rows read (for the first time) fails its
+    # task with the counts: a batch that is all bad is a broken source, never a green run with "no findings"
+    max_quarantine_share: float = 0.5
     # "source silent": same weekdays looked back on, and the shortest silence worth a finding
     source_silent_lookback_weeks: int = 4
     source_silent_min_hours: float = 24.0

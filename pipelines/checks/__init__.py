@@ -11,6 +11,9 @@ from typing import Annotated
 import pandas as pd
 
 from pipelines.frames import Layout
+from pipelines.state.money import IMPACT_MAX_RIAL, amount_rial
+
+__all__ = ["IMPACT_MAX_RIAL", "amount_rial"]
 from pipelines.vocabulary import RULES
 
 # what every check emits and `pipelines.findings` reads: one rule holding for one entity on the day

@@ -10,7 +10,13 @@ from datetime import date
 
 import pandas as pd
 
-from pipelines.checks import OBSERVATION_COLUMNS, Observations, empty_observations, severity_from_impact
+from pipelines.checks import (
+    OBSERVATION_COLUMNS,
+    Observations,
+    amount_rial,
+    empty_observations,
+    severity_from_impact,
+)
 from pipelines.monitored_day import TEHRAN, MonitoredDay
 from pipelines.settings import Settings
 from pipelines.state.fulfilment import FULFILLED_STATUSES
@@ -63,7 +69,7 @@ def late_deliveries(
     d = d.assign(completes_order=(d["delivery_id"] == d["completing_delivery_id"]).fillna(False).astype(bool))
     hours_late = (d["delivered_at"] - d["promised_at"]).dt.total_seconds() / 3600.0
     qty = d["delivered_qty"].fillna(d["quantity"])
-    impact = (qty * d["unit_price_rial"]).round().astype("int64")
+    impact = amount_rial(qty, d["unit_price_rial"])
     ev = d.assign(
         promised_at_iso=_iso(d["promised_at"]),
         delivered_at_iso=_iso(d["delivered_at"]),
@@ -111,7 +117,7 @@ def overdue_orders(open_due: pd.DataFrame, day: MonitoredDay, settings: Settings
         return empty_observations()
     days_overdue = ((day.end - o["promised_at"]).dt.total_seconds() / 86400.0).round(1)
     outstanding = o["quantity"] - o["delivered_qty"]
-    impact = (outstanding * o["unit_price_rial"]).round().astype("int64")
+    impact = amount_rial(outstanding, o["unit_price_rial"])
     ev = o.assign(promised_at_iso=_iso(o["promised_at"]), days_overdue=days_overdue)
     severity = severity_from_impact(impact, settings.severity_critical_impact_rial,
                                     settings.severity_warning_impact_rial)
@@ -191,7 +197,7 @@ def seller_cancellations(
     c = c[within(c["event_day"], first_day, day)]
     if c.empty:
         return empty_observations()
-    impact = (c["quantity"] * c["unit_price_rial"]).round().astype("int64")
+    impact = amount_rial(c["quantity"], c["unit_price_rial"])
     ev = c.assign(cancelled_at=_iso(c["updated_at"]))
     out = pd.DataFrame(
         {

@@ -7,7 +7,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from pipelines.checks import Observations, empty_observations, severity_from_impact
+from pipelines.checks import Observations, amount_rial, empty_observations, severity_from_impact
 from pipelines.checks.on_time import event_days, first_true, within
 from pipelines.monitored_day import MonitoredDay
 from pipelines.settings import Settings
@@ -42,7 +42,7 @@ def quality_defects(
     names = np.array(SIGNALS, dtype=object)
     signal_lists = [list(names[row]) for row in fired[list(SIGNALS)].to_numpy()]
     qty = turned["delivered_qty"].fillna(turned["quantity"])
-    impact = (qty * turned["unit_price_rial"]).round().astype("int64")
+    impact = amount_rial(qty, turned["unit_price_rial"])
     severity = severity_from_impact(impact, settings.severity_critical_impact_rial,
                                     settings.severity_warning_impact_rial)
     severity[(fired["rejected"] | fired["returned"]).to_numpy() & (severity == "info").to_numpy()] = "warning"

@@ -31,6 +31,7 @@ from pipelines.checks.tables import seller_activity_daily, seller_buyer_daily, s
 from pipelines.settings import Settings
 from pipelines.state.fulfilment import FulfilmentChange
 from pipelines.state.market import MarketState
+from pipelines.state.money import amount_rial
 from pipelines.store.engine import id_scratch, insert_frame
 from pipelines.store.sql_files import read_frame
 from pipelines.store.types import as_day
@@ -91,7 +92,7 @@ def cohort_contributions(fulfilment: pd.DataFrame, late_record_hours: float = 36
     late = judged & (f["completed_at"].isna() | (f["completed_late"].fillna(0).astype(int) == 1))
     defective = counted & f["defect_at"].notna()
     delivered = counted & (f["first_delivered_at"].notna() | defective)
-    value = (f["quantity"].astype(float) * f["unit_price_rial"].astype(float)).round()
+    value = amount_rial(f["quantity"], f["unit_price_rial"]).astype(float)
     lag = pd.to_numeric(f["record_lag_hours"], errors="coerce")
     parts = pd.DataFrame({
         "seller_id": f["seller_id"],

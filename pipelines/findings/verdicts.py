@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import uuid
+import zipfile
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -21,6 +22,7 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import Connection, select
 
+from pipelines.errors import UserError
 from pipelines.findings import tables as findings_tables
 from pipelines.findings.short_code import finding_short_code
 from pipelines.i18n.messages import MESSAGES
@@ -40,7 +42,7 @@ _COLUMN_ALIASES = {
 }
 
 
-class VerdictError(ValueError):
+class VerdictError(UserError, ValueError):
     """A verdict cannot be recorded; the message says which finding or which lines, and why."""
 
 
@@ -115,17 +117,32 @@ def give_verdict(conn: Connection, ref: str, verdict: str, note: str | None, giv
     return finding_id, record_verdicts(conn, rows, given_at)
 
 
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:200]
+
+
 def read_verdict_sheet(path: Path) -> pd.DataFrame:
     """The rows of an officer's sheet (CSV or XLSX), as text, with `line` = the line/row number in the file."""
     suffix = path.suffix.lower()
     if not path.exists():
         raise VerdictError(f"{path}: no such file")
-    if suffix == ".csv":
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    elif suffix in (".xlsx", ".xlsm"):
-        frame = pd.read_excel(path, dtype=str, keep_default_na=False, engine="openpyxl")
-    else:
+    if not path.is_file():
+        raise VerdictError(f"{path}: not a file (a directory?): give the sheet itself")
+    if suffix not in (".csv", ".xlsx", ".xlsm"):
         raise VerdictError(f"{path}: give a .csv or .xlsx file")
+    try:
+        if suffix == ".csv":
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        else:
+            frame = pd.read_excel(path, dtype=str, keep_default_na=False, engine="openpyxl")
+    except UnicodeDecodeError:
+        raise VerdictError(f"{path}: not UTF-8 text: save the sheet as CSV UTF-8 (or as .xlsx)") from None
+    except pd.errors.EmptyDataError:
+        raise VerdictError(f"{path}: empty: the sheet needs at least its header line") from None
+    except pd.errors.ParserError as exc:
+        raise VerdictError(f"{path}: not a well-formed CSV ({_one_line(exc)})") from None
+    except (ValueError, KeyError, OSError, zipfile.BadZipFile) as exc:  # openpyxl on a file that is no workbook
+        raise VerdictError(f"{path}: cannot be read as a sheet ({type(exc).__name__}: {_one_line(exc)})") from None
     frame.columns = [_COLUMN_ALIASES.get(str(c).strip().lower(), _COLUMN_ALIASES.get(str(c).strip(), str(c)))
                      for c in frame.columns]
     missing = {"finding", "verdict"} - set(frame.columns)

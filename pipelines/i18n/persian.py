@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, tzinfo
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 from zoneinfo import ZoneInfo
 
 import jdatetime
@@ -164,7 +164,9 @@ def format_number(x: int | float | Decimal | None, decimals: int = 0) -> str:
     if value.is_infinite():
         return "∞" if value > 0 else f"{_LRI}{MINUS}∞{_PDI}"
     quantum = Decimal(1).scaleb(-decimals)
-    value = value.quantize(quantum, rounding=ROUND_HALF_UP)
+    with localcontext() as context:  # enough digits for any finite value: 1e308 is shown, never a crash
+        context.prec = max(context.prec, value.adjusted() + decimals + 2)
+        value = value.quantize(quantum, rounding=ROUND_HALF_UP)
     text = f"{abs(value):,.{decimals}f}"
     text = to_persian_digits(text)
     if value < 0:

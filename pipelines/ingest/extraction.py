@@ -20,12 +20,13 @@ from functools import partial
 import pandas as pd
 from sqlalchemy import Connection, Engine, delete, func, select, text
 
+from pipelines.errors import UserError
 from pipelines.ingest import tables as ingest_tables
 from pipelines.ingest.validation import FUTURE_TOLERANCE, validate_batch
 from pipelines.monitored_day import TEHRAN, MonitoredDay
 from pipelines.reference import tables as ref_tables
 from pipelines.source.contract import entity_contract
-from pipelines.source.reader import ENTITY_KEYS, Source
+from pipelines.source.reader import ENTITY_KEYS, Source, SourceBatch, SourceUnavailableError
 from pipelines.store.engine import id_scratch, insert_frame
 from pipelines.store.sql_files import TIMESTAMP_COLUMNS, adapt_sql
 from pipelines.store.types import parse_utc_column
@@ -43,6 +44,26 @@ REFERENCES = {
 }
 
 
+class ShortReadError(SourceUnavailableError):
+    """The source returned fewer rows than it counted for the window: a page came back short. The run fails
+    before staging the window's rows, and the watermark stays where it was, so a re-run reads them again."""
+
+
+class QuarantineShareError(UserError):
+    """Too large a share of an entity's rows was quarantined: the source is broken, not a few of its rows."""
+
+    def __init__(self, entity: str, rows_read: int, rows_quarantined: int, share: float, max_share: float):
+        self.entity = entity
+        self.rows_read = rows_read
+        self.rows_quarantined = rows_quarantined
+        self.share = share
+        self.max_share = max_share
+        super().__init__(
+            f"{entity}: {rows_quarantined} of {rows_read} rows read were quarantined ({share:.0%}), more than "
+            f"RASAD_MAX_QUARANTINE_SHARE={max_share:g}: the source is broken, see monitoring.quarantine"
+        )
+
+
 @dataclass(frozen=True)
 class ExtractionCounts:
     """The row accounting of one entity in one run."""
@@ -58,6 +79,14 @@ class ExtractionCounts:
     rows_parked: int = 0
     rows_unparked: int = 0
     rows_park_expired: int = 0
+    # rows no window holds (read on every run) that were quarantined before, as they are: not new bad rows
+    rows_quarantined_before: int = 0
+
+    @property
+    def quarantine_share(self) -> float:
+        """The share of the rows read this run for the first time that were quarantined."""
+        fresh = self.rows_fetched - self.rows_quarantined_before
+        return (self.rows_quarantined - self.rows_quarantined_before) / fresh if fresh > 0 else 0.0
 
     @property
     def balanced(self) -> bool:
@@ -156,6 +185,40 @@ def related_timestamps(conn: Connection, entity: str, raw: pd.DataFrame, batches
         latest = rows.sort_values("updated_at", kind="stable").drop_duplicates(key, keep="last")
         found[related.column] = pd.Series(latest[related.field].to_numpy(), index=latest[key].astype("str"))
     return found
+
+
+def check_quarantine_share(counts: list[ExtractionCounts], max_share: float) -> None:
+    """Fail (`QuarantineShareError`, with the counts) when an entity's quarantined share of the rows read this
+    run is above `max_share`: a batch that is all or mostly bad is a broken source, not a green run."""
+    for c in counts:
+        if c.rows_quarantined > c.rows_quarantined_before and c.quarantine_share > max_share:
+            raise QuarantineShareError(c.entity, c.rows_fetched - c.rows_quarantined_before,
+                                       c.rows_quarantined - c.rows_quarantined_before, c.quarantine_share,
+                                       max_share)
+
+
+def _quarantined_before(conn: Connection, quarantine_ids: pd.Series) -> int:
+    """How many of these quarantine rows are stored already (read again, as they were)."""
+    if quarantine_ids.empty:
+        return 0
+    q = ingest_tables.quarantine
+    with id_scratch(conn, quarantine_ids, name="scratch_quarantine") as scratch:
+        return int(conn.execute(
+            select(func.count()).select_from(q).where(q.c.quarantine_id.in_(select(scratch.c.id)))
+        ).scalar_one())
+
+
+def _check_read(entity: str, batch: SourceBatch, since: datetime | None, before: datetime | None,
+                watermark: datetime | None) -> None:
+    """A read that returned fewer rows than the source counted fails before anything of it is staged."""
+    if len(batch.rows) < batch.rows_counted_at_source:
+        window = f"[{since.isoformat() if since else 'the beginning'}, {before.isoformat() if before else 'on'})"
+        kept = watermark.isoformat() if watermark else "unset"
+        raise ShortReadError(
+            f"{entity}: the source counted {batch.rows_counted_at_source} rows in {window} but returned "
+            f"{len(batch.rows)} (a page came back short); nothing of it was staged and the watermark stays at "
+            f"{kept}: run again"
+        )
 
 
 def _quarantine_frame(entity: str, quarantined: pd.DataFrame, day: date, run_id: str) -> pd.DataFrame:
@@ -314,16 +377,28 @@ def extract_day(
             return day
         return staged_days(frame["updated_at"], day, last_day)
 
+    # rows no window holds (an impossible date, 1969, 2099) are read whole on every run, up to this instant
+    latest = max(window_before, extracted_at + future_tolerance)
     for entity in ENTITY_ORDER:
         with store.connect() as conn:
-            since = window_since(_watermark(conn, entity), monitored)
-        slices = _slices(source, entity, since, window_before)
+            watermark = _watermark(conn, entity)
+        since = window_since(watermark, monitored)
+        reads: list[tuple[datetime | None, datetime | None]] = list(_slices(source, entity, since, window_before))
+        sweep = getattr(source, "read_implausible", None)
+        if sweep is not None:
+            reads.insert(0, (None, None))  # first, so that parked rows still wait for the last window slice
         tally = dict.fromkeys(("read", "fetched", "staged", "quarantined", "duplicates", "parked", "unparked",
-                               "expired"), 0)
+                               "expired", "quarantined_before"), 0)
         extra: set[str] = set()
-        for number, (slice_since, slice_before) in enumerate(slices):
-            last = number == len(slices) - 1
-            batch = source.read_changed(entity, slice_since, slice_before)
+        for number, (slice_since, slice_before) in enumerate(reads):
+            last = number == len(reads) - 1
+            if slice_before is None and sweep is not None:
+                batch = sweep(entity, latest)
+                _check_read(entity, batch, latest, None, watermark)
+            else:
+                assert slice_before is not None
+                batch = source.read_changed(entity, slice_since, slice_before)
+                _check_read(entity, batch, slice_since, slice_before, watermark)
             with store.begin() as conn:
                 # parked rows wait for the last slice, when every earlier row of the window is staged
                 parked = _parked_rows(conn, entity) if last else _parked_rows(conn, entity).iloc[:0]
@@ -370,8 +445,10 @@ def extract_day(
                     _park(conn, entity, to_park, day, run_id)
                 for bad in (quarantined, expired):
                     if not bad.empty:
-                        insert_frame(conn, ingest_tables.quarantine, _quarantine_frame(entity, bad, day, run_id),
-                                     ignore_conflicts=True)
+                        frame = _quarantine_frame(entity, bad, day, run_id)
+                        if bad is quarantined and slice_before is None:  # the sweep re-reads the same rows daily
+                            tally["quarantined_before"] += _quarantined_before(conn, frame["quarantine_id"])
+                        insert_frame(conn, ingest_tables.quarantine, frame, ignore_conflicts=True)
                 tally["read"] += batch.rows_counted_at_source
                 tally["fetched"] += len(batch.rows)
                 tally["staged"] += len(outcome.valid)
@@ -394,6 +471,7 @@ def extract_day(
                 rows_parked=tally["parked"],
                 rows_unparked=tally["unparked"],
                 rows_park_expired=tally["expired"],
+                rows_quarantined_before=tally["quarantined_before"],
             )
             conn.execute(
                 ingest_tables.extraction_log.insert().values(
@@ -417,7 +495,7 @@ def extract_day(
             _set_watermark(conn, entity, window_before)
         if counts.rows_read_at_source != counts.rows_fetched:
             log.warning(
-                "%s: the source counted %d rows for the window but returned %d (it changed while read?)",
+                "%s: the source counted %d rows for the window but returned %d (rows added while it was read?)",
                 entity,
                 counts.rows_read_at_source,
                 counts.rows_fetched,

@@ -40,7 +40,16 @@ import pandas as pd
 
 from pipelines.i18n.persian import DIGITS_TO_LATIN
 from pipelines.resources import shipped_dir
-from pipelines.source.contract import ContractError, EntityContract, Field, Kind, entity_contract
+from pipelines.source.contract import (
+    CONTROL_CHARACTERS,
+    EARLIEST_INSTANT,
+    LATEST_INSTANT,
+    ContractError,
+    EntityContract,
+    Field,
+    Kind,
+    entity_contract,
+)
 
 # nothing here may phone home; must be set before great_expectations is imported (lazily, below)
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
@@ -49,6 +58,9 @@ EXPECTATIONS_DIR = shipped_dir("expectations")
 TEXT_SUFFIX = "__text"
 FUTURE_TOLERANCE = timedelta(minutes=5)  # DECISIONS.md: later than extraction time + 5 minutes
 LATEST_ALLOWED_PARAMETER = "latest_allowed_at"
+# the contract's bounds on every instant (a 1969, a 2099 deadline): parameters too, so the suite holds no dates
+EARLIEST_ALLOWED_PARAMETER = "earliest_allowed_at"
+LATEST_PLAUSIBLE_PARAMETER = "latest_plausible_at"
 TIMESTAMP_DTYPE = "datetime64[us, UTC]"
 QUARANTINE_COLUMNS = ("source_id", "source_updated_at", "raw_payload", "failed_expectations", "reason")
 _REASON_VALUE_CHARS = 60
@@ -314,14 +326,20 @@ def build_suite_dict(contract: EntityContract) -> dict[str, Any]:
                     column=f.name + TEXT_SUFFIX, regex=ZONELESS_TIMESTAMP_PATTERN
                 )
             )
-            if not f.future_allowed:
-                expectations.append(
-                    gxe.ExpectColumnValuesToBeBetween(
-                        column=f.name, max_value={"$PARAMETER": LATEST_ALLOWED_PARAMETER}
-                    )
+            latest = LATEST_PLAUSIBLE_PARAMETER if f.future_allowed else LATEST_ALLOWED_PARAMETER
+            expectations.append(
+                gxe.ExpectColumnValuesToBeBetween(
+                    column=f.name,
+                    min_value={"$PARAMETER": EARLIEST_ALLOWED_PARAMETER},
+                    max_value={"$PARAMETER": latest},
                 )
+            )
         if f.kind is Kind.ENUM:
             expectations.append(gxe.ExpectColumnValuesToBeInSet(column=f.name, value_set=list(f.allowed)))
+        if f.kind in (Kind.ID, Kind.TEXT):
+            expectations.append(gxe.ExpectColumnValuesToNotMatchRegex(column=f.name, regex=CONTROL_CHARACTERS))
+            if f.max_length is not None:
+                expectations.append(gxe.ExpectColumnValueLengthsToBeBetween(column=f.name, max_value=f.max_length))
         if f.kind in (Kind.INT, Kind.NUMBER) and (f.min_value is not None or f.max_value is not None):
             expectations.append(
                 gxe.ExpectColumnValuesToBeBetween(
@@ -530,6 +548,15 @@ def _config_key(config: Any) -> str:
     return json.dumps([config.type, kwargs], sort_keys=True, default=str)
 
 
+def suite_parameters(latest_allowed: datetime) -> dict[str, pd.Timestamp]:
+    """The values of the suites' parameters: the latest instant allowed now, and the contract's bounds."""
+    return {
+        LATEST_ALLOWED_PARAMETER: pd.Timestamp(latest_allowed),
+        EARLIEST_ALLOWED_PARAMETER: pd.Timestamp(EARLIEST_INSTANT),
+        LATEST_PLAUSIBLE_PARAMETER: pd.Timestamp(LATEST_INSTANT),
+    }
+
+
 def _run_suite(contract: EntityContract, frame: pd.DataFrame, latest_allowed: datetime) -> list[Any]:
     """The suite's results on `frame`, in GX's order of evaluation over the whole suite.
 
@@ -541,7 +568,7 @@ def _run_suite(contract: EntityContract, frame: pd.DataFrame, latest_allowed: da
     """
     runtime = _runtime()
     plan = runtime.plan(contract)
-    parameters = {LATEST_ALLOWED_PARAMETER: pd.Timestamp(latest_allowed)}
+    parameters = suite_parameters(latest_allowed)
     results: list[Any] = []
     with runtime.lock, warnings.catch_warnings():
         # GX's column-pair metric reads `Series.values` of tz-aware columns: pandas' deprecation is theirs
@@ -694,6 +721,13 @@ def _failures_from_results(
         elif kind == "expect_column_values_to_match_regex":
             what = {Kind.INT: "an integer", Kind.NUMBER: "a number"}.get(field.kind, "an ISO-8601 timestamp")
             failures.append(_Failure(name, column, failing, shown, f"is not {what}", parse_failure=True))
+        elif kind == "expect_column_values_to_not_match_regex" and field.kind is not Kind.TIMESTAMP:
+            found = frame[gx_column].iloc[failing].astype("str").str.extract(f"({CONTROL_CHARACTERS})")[0]
+            text = "contains the control character " + found.map(lambda c: f"U+{ord(c):04X}").astype(object)
+            failures.append(_Failure(name, column, failing, shown, text.set_axis(failing)))
+        elif kind == "expect_column_value_lengths_to_be_between":
+            text = f"is longer than {kwargs['max_value']:,} characters"
+            failures.append(_Failure(name, column, failing, shown, text))
         elif kind == "expect_column_values_to_not_match_regex":
             failures.append(
                 _Failure(name, column, failing, shown, "has no time zone (never guessed)", parse_failure=True)
@@ -703,11 +737,17 @@ def _failures_from_results(
                 _Failure(name, column, failing, shown, f"is not one of {', '.join(kwargs['value_set'])}")
             )
         elif kind == "expect_column_values_to_be_between" and field.kind is Kind.TIMESTAMP:
-            limit = pd.Timestamp(latest_allowed).tz_convert("UTC")
-            text = (
-                f"is a future timestamp (later than {limit:%Y-%m-%dT%H:%M:%SZ}, "
-                f"the extraction time plus {future_tolerance.total_seconds() / 60:g} minutes)"
-            )
+            if field.future_allowed:
+                late = f"is after {LATEST_INSTANT:%Y-%m-%d}, out of the contract's bounds (an impossible date)"
+            else:
+                limit = pd.Timestamp(latest_allowed).tz_convert("UTC")
+                late = (
+                    f"is a future timestamp (later than {limit:%Y-%m-%dT%H:%M:%SZ}, "
+                    f"the extraction time plus {future_tolerance.total_seconds() / 60:g} minutes)"
+                )
+            early = f"is before {EARLIEST_INSTANT:%Y-%m-%d}, out of the contract's bounds (an impossible date)"
+            before = (frame[gx_column].iloc[failing] < pd.Timestamp(EARLIEST_INSTANT)).to_numpy()
+            text = pd.Series(np.where(before, early, late), index=failing, dtype=object)
             failures.append(_Failure(name, column, failing, _text_at(rows, frame, typed, field, failing), text))
         elif kind == "expect_column_values_to_be_between":
             text = _range_text(kwargs, frame[gx_column].iloc[failing])
@@ -759,15 +799,27 @@ def _parse_failures(
                     f.name,
                     np.flatnonzero(lost),
                     text,
-                    f"could not be read as {'an integer' if f.kind is Kind.INT else 'a ' + f.kind.value}",
+                    f"could not be read as {'an integer' if f.kind is Kind.INT else 'a ' + f.kind.value}"
+                    + (" (an impossible date or time)" if f.kind is Kind.TIMESTAMP else ""),
                     parse_failure=True,
                 )
             )
     return found
 
 
+def escape_controls(values: pd.Series) -> pd.Series:
+    """Text with each control character written as `\\uXXXX`: a reason or a key may be stored and shown
+    (PostgreSQL refuses a NUL in text; a CR would break a line), the raw payload keeps the value."""
+    text = values.astype("str")
+    has = text.str.contains(CONTROL_CHARACTERS, regex=True).fillna(False).astype(bool)
+    if not has.any():
+        return text
+    escaped = text[has].str.replace(CONTROL_CHARACTERS, lambda m: f"\\u{ord(m.group(0)):04x}", regex=True)
+    return text.mask(has, escaped)
+
+
 def _quote(values: pd.Series) -> pd.Series:
-    text = values.astype("str").fillna("null")
+    text = escape_controls(values.astype("str").fillna("null"))
     long = text.str.len() > _REASON_VALUE_CHARS
     text = text.where(~long, text.str.slice(0, _REASON_VALUE_CHARS) + "…")
     return "'" + text + "'"
@@ -841,6 +893,11 @@ def _raw_text(series: pd.Series) -> np.ndarray:
     return cast(np.ndarray, np.where(series.notna().to_numpy(), text.to_numpy(dtype=object), None))
 
 
+def _escaped(values: np.ndarray) -> np.ndarray:
+    series = pd.Series(values, dtype=object)
+    return cast(np.ndarray, np.where(series.notna().to_numpy(), escape_controls(series).to_numpy(dtype=object), None))
+
+
 def _quarantine_frame(
     rows: pd.DataFrame,
     frame: pd.DataFrame,
@@ -869,10 +926,11 @@ def _quarantine_frame(
     reasons = reasons + "."
     source_rows = rows.iloc[positions]
     key_text = frame[contract.key].iloc[positions]
+    key_text = escape_controls(key_text).where(key_text.notna())
     return pd.DataFrame(
         {
             "source_id": np.where(key_text.notna().to_numpy(), key_text.to_numpy(dtype=object), None),
-            "source_updated_at": _raw_text(source_rows["updated_at"]),
+            "source_updated_at": _escaped(_raw_text(source_rows["updated_at"])),
             "raw_payload": np.array(_payload_json(source_rows), dtype=object),
             "failed_expectations": names,
             "reason": reasons,

@@ -88,7 +88,7 @@ def check_reference_fresh(settings: Settings, day: date) -> date:
 def extract(settings: Settings, day: date, run_id: str, before: datetime | None = None,
             last_day: date | None = None) -> list[dict]:
     """Extract, validate, park, quarantine and stage the source's changes for `day` (or on to `before`)."""
-    from pipelines.ingest.extraction import extract_day
+    from pipelines.ingest.extraction import check_quarantine_share, extract_day
     from pipelines.source.reader import open_source
 
     store = store_engine(settings)
@@ -102,6 +102,8 @@ def extract(settings: Settings, day: date, run_id: str, before: datetime | None 
         unbalanced = [c.entity for c in counts if not c.balanced]
         if unbalanced:
             raise RuntimeError(f"row accounting does not balance for {unbalanced}")
+        # a batch mostly (or wholly) quarantined is a broken source: the task fails with the counts
+        check_quarantine_share(counts, settings.max_quarantine_share)
     return [asdict(c) for c in counts]
 
 

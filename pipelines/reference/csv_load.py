@@ -64,6 +64,9 @@ class ReferenceLoadError(UserError, ValueError):
 
     def __init__(self, problems: list[str], more: int = 0):
         self.problems = problems
+        if len(problems) == 1 and not more:  # one problem, one line
+            super().__init__(f"reference data refused, nothing changed: {problems[0]}")
+            return
         head = f"reference data refused, nothing changed: {len(problems) + more} problem(s)"
         lines = [head, *(f"  {p}" for p in problems)]
         if more:
@@ -122,6 +125,9 @@ def _read(path: Path, problems: _Problems) -> pd.DataFrame | None:
         return None
     except pd.errors.EmptyDataError:
         problems.whole(path.name, "is empty: it needs at least the header line")
+        return None
+    except OSError as exc:  # a directory named like the file, a file the user may not read
+        problems.whole(path.name, f"cannot be read ({exc.strerror or type(exc).__name__}): it must be a CSV file")
         return None
     frame.columns = [c.strip() for c in frame.columns]
     frame["_line"] = np.arange(2, len(frame) + 2)

@@ -10,6 +10,7 @@ Nullability follows the staging tables in `pipelines.ingest.tables`: a column th
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from pipelines.errors import UserError
@@ -19,6 +20,22 @@ CONTRACT_VERSION = "1"
 INT32_MAX = 2**31 - 1
 # rials are stored as BIGINT; keep them where a float64 still holds them exactly (2**53)
 RIAL_MAX = 2**53 - 1
+# no order, delivery or stock of the marketplace holds ten million units: a larger quantity is a unit mix-up or
+# a hostile value (1e23, 1e308), quarantined before any amount is computed from it
+QUANTITY_MAX = 10_000_000
+# an id is staged in a VARCHAR(64) key; free text (a name, a title) is one line of at most this many characters
+ID_MAX_CHARS = 64
+TEXT_MAX_CHARS = 1000
+# control characters (C0, DEL, C1; tab, CR and LF too) have no place in an id or one line of free text: a NUL
+# cannot be stored in PostgreSQL text or an XLSX cell, a CR or LF breaks a mail header. Leading and trailing
+# whitespace (tab, CR, LF among it) is trimmed like any space; one left inside the value quarantines the row.
+CONTROL_CHARACTERS = "[\x00-\x1f\x7f-\x9f]"
+
+
+# the instants a source row may carry: nothing of the marketplace happened before EARLIEST_INSTANT (a 1969 is a
+# zero epoch, not a change), and no deadline lies beyond LATEST_INSTANT (a 2099 or a 9999 is a placeholder)
+EARLIEST_INSTANT = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST_INSTANT = datetime(2100, 1, 1, tzinfo=UTC)
 
 
 class ContractError(UserError):
@@ -49,6 +66,11 @@ class Field:
     min_exclusive: bool = False  # `> min_value` rather than `>= min_value`
     references: str | None = None  # the key of the entity this field points to, e.g. "seller_id"
     future_allowed: bool = False  # a deadline may lie ahead; an event or a version may not
+    max_length: int | None = None  # characters, for an id or free text
+
+    def __post_init__(self) -> None:
+        if self.max_length is None and self.kind in (Kind.ID, Kind.TEXT):
+            object.__setattr__(self, "max_length", ID_MAX_CHARS if self.kind is Kind.ID else TEXT_MAX_CHARS)
 
     @property
     def parsed(self) -> bool:
@@ -152,7 +174,7 @@ OFFERS = EntityContract(
         Field("nesieh_unit_price_rial", Kind.INT, min_value=0, min_exclusive=True, max_value=RIAL_MAX),
         Field("promised_quality", Kind.ENUM, required=True, allowed=GRADES),
         Field("promised_lead_days", Kind.INT, required=True, min_value=0, max_value=INT32_MAX),
-        Field("stock_qty", Kind.NUMBER, min_value=0),
+        Field("stock_qty", Kind.NUMBER, min_value=0, max_value=QUANTITY_MAX),
         Field("status", Kind.ENUM, required=True, allowed=OFFER_STATUSES),
         Field("created_at", Kind.TIMESTAMP, required=True),
         _updated_at(),
@@ -170,7 +192,7 @@ ORDERS = EntityContract(
         Field("order_id", Kind.ID, required=True),
         Field("offer_id", Kind.ID, required=True, references="offer_id"),
         Field("buyer_member_id", Kind.ID),
-        Field("quantity", Kind.NUMBER, required=True, min_value=0, min_exclusive=True),
+        Field("quantity", Kind.NUMBER, required=True, min_value=0, min_exclusive=True, max_value=QUANTITY_MAX),
         Field(
             "unit_price_rial", Kind.INT, required=True, min_value=0, min_exclusive=True, max_value=RIAL_MAX
         ),
@@ -191,11 +213,11 @@ DELIVERIES = EntityContract(
         Field("status", Kind.ENUM, required=True, allowed=DELIVERY_STATUSES),
         Field("shipped_at", Kind.TIMESTAMP),
         Field("delivered_at", Kind.TIMESTAMP),
-        Field("delivered_qty", Kind.NUMBER, min_value=0),
+        Field("delivered_qty", Kind.NUMBER, min_value=0, max_value=QUANTITY_MAX),
         Field("received_quality", Kind.ENUM, allowed=RECEIVED_QUALITIES),
         Field("buyer_rating", Kind.INT, min_value=1, max_value=5),
         Field("complaint", Kind.ENUM, allowed=COMPLAINTS),
-        Field("returned_qty", Kind.NUMBER, min_value=0),
+        Field("returned_qty", Kind.NUMBER, min_value=0, max_value=QUANTITY_MAX),
         _updated_at(),
     ),
     related=(Related("order_ordered_at", via="order_id", field="ordered_at"),),

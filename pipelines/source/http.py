@@ -16,6 +16,7 @@ import base64
 import itertools
 import json
 import logging
+import math
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -24,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from pipelines.source.contract import ContractError
+from pipelines.source.contract import EARLIEST_INSTANT, ContractError
 from pipelines.source.reader import ENTITY_KEYS, SourceBatch, SourceUnavailableError
 
 if TYPE_CHECKING:
@@ -33,6 +34,13 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
+# pages beyond what the source's own count needs that a window may take (rows may change while read, and a page
+# may be served a little short or long); past it the cursors are taken to loop
+SPARE_PAGES = 2
+
+
+class SourceLoopError(ContractError):
+    """The API kept handing out new cursors past any page count its own row count could need."""
 
 
 def iso_instant(instant: datetime) -> str:
@@ -84,6 +92,7 @@ class HttpSource:
         backoff_seconds: float = 0.5,
         max_wait_seconds: float = 300.0,
         page_rows: int = 5000,
+        max_pages: int = 100_000,
         headers: dict[str, str] | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ):
@@ -94,6 +103,7 @@ class HttpSource:
         self.backoff_seconds = backoff_seconds
         self.max_wait_seconds = max_wait_seconds
         self.page_rows = page_rows
+        self.max_pages = max_pages
         self.sleep = sleep
         self.client = httpx.Client(timeout=httpx.Timeout(timeout_seconds), headers=headers or {})
         self.waits: list[float] = []  # every wait, for the run log and the tests
@@ -108,6 +118,7 @@ class HttpSource:
             backoff_seconds=settings.source_http_backoff_seconds,
             max_wait_seconds=settings.source_http_max_wait_seconds,
             page_rows=settings.source_http_page_rows,
+            max_pages=settings.source_http_max_pages,
         )
 
     def close(self) -> None:
@@ -161,15 +172,49 @@ class HttpSource:
                 raise ContractError(f"the Ombazar API answered {url} with something that is not JSON") from exc
             if not isinstance(body, dict) or not isinstance(body.get("items"), list):
                 raise ContractError(f"the Ombazar API answered {url} without an 'items' list (contract v1)")
+            odd = [item for item in body["items"] if not isinstance(item, dict)]
+            if odd:
+                shown = json.dumps(odd[0], ensure_ascii=True)[:60]
+                raise ContractError(
+                    f"the Ombazar API answered {url} with an item that is not a JSON object ({shown}); "
+                    "every item must be one row (contract v1)"
+                )
             return body
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def page_bound(self, total: int | None) -> int:
+        """The most pages a window may take: what the source's own count needs at this page size, plus
+        `SPARE_PAGES`; never more than `max_pages` (RASAD_SOURCE_HTTP_MAX_PAGES), nor without a count."""
+        if total is None:
+            return self.max_pages
+        return min(self.max_pages, math.ceil(max(total, 0) / self.page_rows) + SPARE_PAGES)
+
     def read_changed(self, entity: str, since: datetime | None, before: datetime) -> SourceBatch:
-        """Rows changed in [since, before), paged by cursor, and the count of what the pages held."""
+        """Rows changed in [since, before), paged by cursor, and the count of what the pages held.
+
+        The pages are bounded by the source's own count (`page_bound`): an API that keeps handing out new
+        cursors (an endless chain, each one distinct) fails with `SourceLoopError` instead of looping.
+        A window without `since` starts at the contract's earliest instant: what is older, or has no readable
+        updated_at, is `read_implausible`'s, so that no row is read twice."""
+        return self._read(entity, since or EARLIEST_INSTANT, before)
+
+    def read_implausible(self, entity: str, latest: datetime) -> SourceBatch:
+        """Rows no window holds: before the contract's earliest instant or with no readable updated_at (the
+        reference server serves those to a window without `updated_since`), or at or after `latest`."""
+        early = self._read(entity, None, EARLIEST_INSTANT)
+        late = self._read(entity, latest, None)
+        frames = [b.rows for b in (early, late) if len(b.rows)]
+        rows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        return SourceBatch(entity=entity, rows=rows,
+                           rows_counted_at_source=early.rows_counted_at_source + late.rows_counted_at_source)
+
+    def _read(self, entity: str, since: datetime | None, before: datetime | None) -> SourceBatch:
         if entity not in ENTITY_KEYS:
             raise ValueError(f"unknown entity {entity!r}")
         url = f"{self.base_url}/v1/{entity}"
-        params: dict[str, Any] = {"updated_before": iso_instant(before), "limit": self.page_rows}
+        params: dict[str, Any] = {"limit": self.page_rows}
+        if before is not None:
+            params["updated_before"] = iso_instant(before)
         if since is not None:
             params["updated_since"] = iso_instant(since)
         pages: list[list[dict[str, Any]]] = []
@@ -187,8 +232,17 @@ class HttpSource:
             if not cursor:
                 break
             if cursor in seen_cursors:
-                raise ContractError(f"the Ombazar API repeated the cursor {cursor!r} for {entity}: it would loop")
+                raise SourceLoopError(f"the Ombazar API repeated the cursor {cursor!r} for {entity}: it would loop")
             seen_cursors.add(cursor)
+            bound = self.page_bound(total)
+            if len(pages) >= bound:
+                said = f"counted {total} rows" if total is not None else "gave no count"
+                raise SourceLoopError(
+                    f"the Ombazar API still offered a next page of {entity} after {len(pages)} pages "
+                    f"({items_in_pages} items) for a window it {said} at {self.page_rows} rows a page: "
+                    f"the cursors do not end, so the run stops (bound {bound} pages; "
+                    "RASAD_SOURCE_HTTP_MAX_PAGES caps it)"
+                )
         items = list(itertools.chain.from_iterable(pages))
         rows = pd.DataFrame.from_records(items) if items else pd.DataFrame()
         counted = total if total is not None else items_in_pages

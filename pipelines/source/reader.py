@@ -16,6 +16,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
 from pipelines.errors import UserError
+from pipelines.source.contract import EARLIEST_INSTANT
 from pipelines.store.sql_files import SQL_DIR, strip_comments
 
 if TYPE_CHECKING:
@@ -69,6 +70,14 @@ def _bound(instant: datetime | None, dialect: str):
     return instant
 
 
+def _date_text(instant: datetime, days: int) -> str:
+    """The ISO date `days` after `instant` (UTC), or a text after every date where that is past year 9999."""
+    try:
+        return (instant.astimezone(UTC) + timedelta(days=days)).date().isoformat()
+    except OverflowError:
+        return "~" if days > 0 else ""
+
+
 class SqlSource:
     """The source reached over a read-only SQL connection."""
 
@@ -79,11 +88,11 @@ class SqlSource:
     def _window(self, since: datetime | None, before: datetime) -> dict:
         """The window's bound parameters; on SQLite also a text range that the updated_at index serves (the date
         prefix of ISO text with any offset is within a day of its UTC date)."""
-        params: dict = {"since": _bound(since, self.dialect), "before": _bound(before, self.dialect)}
+        params: dict = {"since": _bound(since, self.dialect), "before": _bound(before, self.dialect),
+                        "earliest": _bound(EARLIEST_INSTANT, self.dialect)}
         if self.dialect == "sqlite":
-            low = since.astimezone(UTC) - timedelta(days=1) if since is not None else None
-            params["since_text"] = "" if low is None else low.date().isoformat()
-            params["before_text"] = (before.astimezone(UTC) + timedelta(days=2)).date().isoformat()
+            params["since_text"] = "" if since is None else _date_text(since, -1)
+            params["before_text"] = _date_text(before, 2)
         return params
 
     def read_changed(self, entity: str, since: datetime | None, before: datetime) -> SourceBatch:
@@ -100,11 +109,27 @@ class SqlSource:
             ) from exc
         return SourceBatch(entity=entity, rows=rows, rows_counted_at_source=int(counted))
 
+    def read_implausible(self, entity: str, latest: datetime) -> SourceBatch:
+        """Rows whose updated_at no window holds (an impossible or unreadable date, an instant before the
+        contract's earliest or at or after `latest`), and the source's own count of them: every run reads
+        them, so that they are quarantined with a reason, never skipped. Disjoint from every window that
+        ends at or before `latest`."""
+        params = {"earliest": _bound(EARLIEST_INSTANT, self.dialect), "latest": _bound(latest, self.dialect)}
+        try:
+            with self.engine.connect() as conn:
+                counted = conn.execute(text(_sql("count_implausible", entity, self.dialect)), params).scalar_one()
+                rows = pd.read_sql(text(_sql("select_implausible", entity, self.dialect)), conn, params=params)
+        except DBAPIError as exc:
+            raise SourceUnavailableError(
+                f"reading ombazar.{entity} failed: {str(exc.orig).strip().splitlines()[0]}"
+            ) from exc
+        return SourceBatch(entity=entity, rows=rows, rows_counted_at_source=int(counted))
+
     def read_page(
         self,
         entity: str,
         since: datetime | None,
-        before: datetime,
+        before: datetime | None,
         after: tuple[str, str] | None,
         limit: int,
     ) -> tuple[pd.DataFrame, tuple[str, str] | None]:
@@ -143,11 +168,14 @@ class SqlSource:
     def first_change(self, entity: str) -> datetime | None:
         """Where the table's history begins (its earliest readable updated_at), or None if it cannot say."""
         key = ENTITY_KEYS[entity]  # the entity is one of the contract's four: never text from outside
-        sql = f"SELECT MIN(updated_at) FROM ombazar.{entity} WHERE updated_at >= '0' AND {key} IS NOT NULL" \
-            if self.dialect == "sqlite" else f"SELECT MIN(updated_at) FROM ombazar.{entity}"
+        # an instant before the contract's earliest is read by read_implausible, not a history's beginning
+        sql = f"SELECT MIN(updated_at) FROM ombazar.{entity} WHERE updated_at >= :earliest_text AND {key} IS NOT NULL" \
+            if self.dialect == "sqlite" else \
+            f"SELECT MIN(updated_at) FROM ombazar.{entity} WHERE updated_at >= CAST(:earliest AS timestamptz)"
+        params = {"earliest_text": EARLIEST_INSTANT.date().isoformat(), "earliest": EARLIEST_INSTANT}
         try:
             with self.engine.connect() as conn:
-                value = conn.execute(text(sql)).scalar()
+                value = conn.execute(text(sql), params).scalar()
         except DBAPIError:
             return None
         first = pd.to_datetime(value, utc=True, errors="coerce", format="ISO8601") if value is not None else None
@@ -158,6 +186,12 @@ class SqlSource:
         params = self._window(since, before)
         with self.engine.connect() as conn:
             return int(conn.execute(text(_sql("count_changed", entity, self.dialect)), params).scalar_one())
+
+    def count_pages(self, entity: str, since: datetime | None, before: datetime | None) -> int:
+        """How many rows `read_page` serves for the window over all its pages (the HTTP server's `total`)."""
+        params = {"since": _bound(since, self.dialect), "before": _bound(before, self.dialect)}
+        with self.engine.connect() as conn:
+            return int(conn.execute(text(_sql("count_page", entity, self.dialect)), params).scalar_one())
 
 
 def open_source(settings: Settings) -> Source:

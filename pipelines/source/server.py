@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from datetime import UTC, datetime
+from datetime import datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import cast
@@ -31,7 +31,6 @@ log = logging.getLogger(__name__)
 
 DEFAULT_PAGE_ROWS = 1000
 MAX_PAGE_ROWS = 50_000
-FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
 
 
 class _BadRequest(ValueError):
@@ -102,7 +101,7 @@ class SourceServer:
         params = parse_qs(query, keep_blank_values=True)
         try:
             since = _instant(params, "updated_since")
-            before = _instant(params, "updated_before") or FAR_FUTURE
+            before = _instant(params, "updated_before")  # optional: no upper bound
             limit = int(params.get("limit", [DEFAULT_PAGE_ROWS])[0])
             if not 1 <= limit <= MAX_PAGE_ROWS:
                 raise _BadRequest(f"limit must be within 1..{MAX_PAGE_ROWS}")
@@ -111,7 +110,7 @@ class SourceServer:
         except ValueError as exc:
             return 400, {}, {"error": str(exc)}
         page, next_after = self.source.read_page(entity, since, before, after, limit)
-        total = self.source.count_changed(entity, since, before)
+        total = self.source.count_pages(entity, since, before)
         items = json.loads(
             page.to_json(orient="records", date_format="iso", date_unit="us", force_ascii=False)
         ) if not page.empty else []

@@ -18,6 +18,7 @@ from sqlalchemy import Connection, bindparam, delete
 
 from pipelines.monitored_day import TEHRAN
 from pipelines.state.defects import quality_signals
+from pipelines.state.money import amount_rial
 from pipelines.state.tables import order_fulfilment
 from pipelines.store.engine import id_scratch, insert_frame
 from pipelines.store.sql_files import read_frame
@@ -99,8 +100,8 @@ def compute_fulfilment(orders: pd.DataFrame, offers: pd.DataFrame, versions: pd.
     signals = quality_signals(v, v["promised_quality"], low_rating_max).any(axis=1)
     defective = v[signals.to_numpy()].sort_values(["order_id", "updated_at"], kind="stable")
     first_defect = defective.drop_duplicates("order_id", keep="first").set_index("order_id")
-    defect_value = (first_defect["delivered_qty"].fillna(first_defect["quantity"])
-                    * first_defect["unit_price_rial"]).round()
+    defect_value = amount_rial(first_defect["delivered_qty"].fillna(first_defect["quantity"]),
+                               first_defect["unit_price_rial"])
 
     # how late a delivery's record reached the source: its first fulfilled version against delivered_at
     first_fulfilled = v[v["status"].isin(FULFILLED_STATUSES) & v["delivered_at"].notna()].sort_values(

@@ -47,11 +47,11 @@ def test_the_suite_runs_in_parts_in_the_order_gx_runs_it_whole(entity):
     from great_expectations.validator.v1_validator import Validator
 
     from pipelines.ingest.validation import (
-        LATEST_ALLOWED_PARAMETER,
         TIMESTAMP_DTYPE,
         _evaluation_order,
         _expectation_key,
         _prepare,
+        suite_parameters,
     )
 
     contract = CONTRACT[entity]
@@ -64,7 +64,7 @@ def test_the_suite_runs_in_parts_in_the_order_gx_runs_it_whole(entity):
         batch_definition=runtime.batch_definition(contract),
         batch_parameters={"dataframe": frame},
         result_format={"result_format": "BOOLEAN_ONLY"},
-    ).validate_expectation_suite(suite, expectation_parameters={LATEST_ALLOWED_PARAMETER: pd.Timestamp.now("UTC")})
+    ).validate_expectation_suite(suite, expectation_parameters=suite_parameters(pd.Timestamp.now("UTC")))
     assert not any(r.exception_info.get("raised_exception") for r in whole.results)
     gx_order = [_expectation_key(r.expectation_config) for r in whole.results]
     assert gx_order == [_expectation_key(e.configuration) for e in _evaluation_order(suite.expectations)]
