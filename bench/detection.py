@@ -183,6 +183,17 @@ def score_by_recording(findings: pd.DataFrame, truth: pd.DataFrame, all_truth: p
     return out
 
 
+def scorecard_episodes(findings: pd.DataFrame) -> dict[str, dict]:
+    """Per scorecard rule: sellers with an episode, episodes, and episodes per seller (mean, max)."""
+    out = {}
+    for rule in SCORECARD_RULES:
+        per_seller = findings[findings["rule"] == rule].groupby("entity_id").size()
+        out[rule] = {"sellers": len(per_seller), "episodes": int(per_seller.sum()),
+                     "mean": float(per_seller.mean()) if len(per_seller) else 0.0,
+                     "max": int(per_seller.max()) if len(per_seller) else 0}
+    return out
+
+
 def _print_row(name: str, s: dict) -> None:
     print(f"  {name:<30}{s['found']:>7}{s['expected']:>7}{s['tp']:>7}"
           f"{s['precision']:>11.3f}{s['recall']:>8.3f}{s['f1']:>7.3f}")
@@ -222,6 +233,9 @@ def main(argv: list[str] | None = None) -> int:
             for bucket in BUCKETS:
                 _print_row(f"{rule} ({bucket})", buckets[bucket])
                 scores[f"{rule} ({bucket})"] = buckets[bucket]
+        print("  scorecard episodes: sellers, episodes, episodes per seller (mean, max)")
+        for rule, e in scorecard_episodes(findings).items():
+            print(f"  {rule:<30}{e['sellers']:>7}{e['episodes']:>7}{e['mean']:>11.2f}{e['max']:>8}")
         for rule, s in scores.items():
             w = worst.setdefault(rule, {"precision": 1.0, "recall": 1.0})
             w["precision"] = min(w["precision"], s["precision"])

@@ -133,6 +133,19 @@ class Settings(BaseSettings):
     dashboard_scorecard_window_days: int = 30
     # an offer's finding shows at most this many of its newest orders
     dashboard_evidence_max_orders: int = 50
+    # ---- issue 13/16: dashboard sessions and logins (pipelines/dashboard/sessions.py)
+    # a login lasts this long, across page reloads (a signed, HttpOnly cookie), unless the user is disabled,
+    # changed or logs out first
+    dashboard_session_seconds: int = 12 * 3600
+    # the key that signs the session cookie; empty: a random one kept in var/dashboard_session.key
+    dashboard_session_secret: str = ""
+    # failed logins: this many for one user name, or per_client from one address, within the window lock
+    # that name (or address) until the failures age out of the window
+    dashboard_login_max_failures: int = 5
+    dashboard_login_max_failures_per_client: int = 20
+    dashboard_login_failure_window_minutes: int = 15
+    # behind a reverse proxy: take the client's address from X-Forwarded-For (only if the proxy sets it)
+    dashboard_trust_forwarded_for: bool = False
 
     # mail delivery of the reports (issue 7). No smtp_host: messages are written as .eml under var/outbox/.
     # In Airflow the connection `rasad_smtp` wins over these (host, port, login, password; extra: from, ssl,
