@@ -117,6 +117,9 @@ class Settings(BaseSettings):
     # because hundreds of sellers are judged every day)
     # must lie beyond the threshold, so a seller with 2 late of 20 is not judged on luck
     scorecard_breach_confidence_z: float = 2.326
+    # hysteresis: a breach, once open, closes only when the bound of the bad share is back within the threshold
+    # by this much (a share, 0.03 = three points), so a seller hovering at the threshold makes one episode
+    scorecard_breach_release_band: float = 0.03
     # distinct buyers are kept per seller and day up to this many (exact below it; gates must be <= it)
     scorecard_buyer_sample_cap: int = 50
 
