@@ -313,7 +313,8 @@ _MESSAGES: dict[str, str] = {
     "dashboard.oidc_unknown": "حساب {email} در داشبورد رصد تعریف نشده است؛ با فرداپ مرکزی تماس بگیرید.",
     "dashboard.logout": "خروج",
     # --- dashboard sessions and logins (issues 13 and 16) ---
-    "dashboard.login_locked": "ورودهای ناموفق پیاپی بسیار بود؛ ورود با این نام یا از این دستگاه تا {minutes} دقیقه دیگر بسته است.",
+    "dashboard.login_locked": ("ورودهای ناموفق پیاپی بسیار بود؛ ورود با این نام یا از این دستگاه تا {minutes} "
+                               "دقیقه دیگر بسته است."),
     "dashboard.session_ended": "نشست شما پایان یافته است؛ لطفاً دوباره وارد شوید.",
     "dashboard.oidc_expired": "اعتبار ورود شما به پایان رسیده است؛ لطفاً دوباره وارد شوید.",
     # --- end of dashboard sessions and logins ---
