@@ -98,8 +98,8 @@ class Settings(BaseSettings):
     # scorecards: rolling windows stored per day; breaches are judged on one of them
     scorecard_windows_days: tuple[int, ...] = (7, 30, 90)
     scorecard_breach_window_days: int = 30
-    # no breach is judged before the store holds this many monitored days of the judged window: the first
-    # days of monitoring see a backlog of late orders completing, which is no seller's recent record
+    # no breach is judged before the judged window holds cohorts (orders fallen due) on this many days; staged
+    # history counts, so a source with history is judged from the first monitored day (no wait)
     scorecard_min_history_days: int = 7
     # minimum volume before a rate counts: resolved deliveries AND distinct buyers, per unit kind
     scorecard_min_deliveries_core: int = 10

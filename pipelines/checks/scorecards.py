@@ -24,7 +24,7 @@ from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, bindparam, delete, select, tuple_
+from sqlalchemy import Connection, bindparam, delete, distinct, func, select, tuple_
 
 from pipelines.checks import OBSERVATION_COLUMNS, Observations
 from pipelines.checks.tables import seller_activity_daily, seller_buyer_daily, seller_scorecard
@@ -297,6 +297,20 @@ def open_breaches(conn: Connection, day: date, settings: Settings) -> frozenset[
     return frozenset((seller, rule) for seller, breaches in rows for rule in breaches.split(",") if rule)
 
 
+def staged_history_days(conn: Connection, day: date, window: int) -> int:
+    """Days of the window ending on `day` that hold cohorts: staged history counts, not only monitored days.
+
+    The first extraction stages the source's history and the first run builds its cohorts, so scorecards are
+    judged from the first monitored day when the source has history (no wait for monitored days); a source
+    without history still needs `scorecard_min_history_days` of cohorts. A backlog of orders overdue before
+    monitoring began sits in the cohorts of the days those orders fell due, and a breach still needs the
+    Wilson bound beyond the threshold (bench/README.md measures both).
+    """
+    a = seller_activity_daily
+    return int(conn.execute(select(func.count(distinct(a.c.day))).where(
+        a.c.day >= day - timedelta(days=window - 1), a.c.day <= day)).scalar() or 0)
+
+
 def update_scorecards(conn: Connection, state: MarketState, checked_days: set[date], settings: Settings
                       ) -> pd.DataFrame:
     """Move the day's changed orders between cohorts, store the day's scorecards, return breach observations."""
@@ -315,7 +329,7 @@ def update_scorecards(conn: Connection, state: MarketState, checked_days: set[da
     for column in ACTIVITY_COLUMNS:
         sums[column] = pd.to_numeric(sums[column]).fillna(0).astype("int64")
     window = settings.scorecard_breach_window_days
-    history_days = len({d for d in checked_days | {day} if day - timedelta(days=window - 1) <= d <= day})
+    history_days = staged_history_days(conn, day, window)
     units = state.sellers[["seller_id", "unit_id"]].merge(
         read_frame(conn, "routing/select_units_on_day", day=day)[["unit_id", "kind"]],
         on="unit_id", how="left",
