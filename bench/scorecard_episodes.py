@@ -33,12 +33,13 @@ def late_series(sellers: int, days: int, seed: int, settings: Settings) -> np.nd
     """Late counts (sellers x days) walking around the count whose bound crosses the threshold."""
     limit = 1 - settings.scorecard_min_on_time_rate_core
     shares = pd.Series(np.arange(COMPLETED + 1) / COMPLETED)
-    bounds = wilson_lower_bound(shares, pd.Series([COMPLETED] * (COMPLETED + 1)), settings.scorecard_breach_confidence_z)
+    bounds = wilson_lower_bound(shares, pd.Series([COMPLETED] * (COMPLETED + 1)),
+                                settings.scorecard_breach_confidence_z)
     crossing = int((bounds > limit).idxmax())
     rng = np.random.default_rng(seed)
     steps = rng.integers(-2, 3, size=(sellers, days))
     walk = crossing + np.cumsum(steps, axis=1) - steps[:, :1]
-    # kept near the line (a seller drifting far away is not the case this measures)
+    # kept within 12 orders (6 points) of the line: a seller drifting far away is not the case measured
     return np.clip(walk, crossing - 12, crossing + 12)
 
 
