@@ -149,11 +149,11 @@ def text(value: Any) -> str:
 # `:emoji:`, `$math$`) could read as markup, as a named entity (named, so that no Latin digit appears in the
 # page source either). Inside an HTML block on one line, which Markdown passes through untouched, the browser
 # turns the entities back into the very characters: text shows literally, and nothing in it is a tag, a link,
-# an image or a directive.
+# an image or a directive. (`~` stays: HTML's `&tilde;` is another character, and strikethrough needs Markdown.)
 _INERT = {
     "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;", "[": "&lbrack;", "]": "&rbrack;",
     "(": "&lpar;", ")": "&rpar;", "!": "&excl;", "*": "&ast;", "_": "&lowbar;", "`": "&grave;", "$": "&dollar;",
-    ":": "&colon;", "~": "&tilde;", "|": "&verbar;", "#": "&num;", "\\": "&bsol;", "{": "&lbrace;",
+    ":": "&colon;", "|": "&verbar;", "#": "&num;", "\\": "&bsol;", "{": "&lbrace;",
     "}": "&rbrace;", "=": "&equals;", "+": "&plus;", "^": "&Hat;", "@": "&commat;", "%": "&percnt;",
 }
 _INERT_TABLE = {ord(k): v for k, v in _INERT.items()}
