@@ -339,7 +339,10 @@ def update_scorecards(conn: Connection, state: MarketState, checked_days: set[da
         sc["day"] = day
         insert_frame(conn, seller_scorecard, sc)
     parts = [breach_observations(sc, settings)]
-    if history_days >= settings.scorecard_min_history_days:
+    # how records reach the source is learnt by watching it: record latency waits for monitored days (the
+    # history staged at once by the first extraction says nothing of it)
+    monitored_days = len({d for d in checked_days | {day} if day - timedelta(days=window - 1) <= d <= day})
+    if monitored_days >= settings.scorecard_min_history_days:
         parts.append(latency_observations(sums, settings))
     parts = [p for p in parts if not p.empty]
     return pd.concat(parts, ignore_index=True) if parts else breach_observations(sc, settings)
