@@ -183,6 +183,21 @@ def score_by_recording(findings: pd.DataFrame, truth: pd.DataFrame, all_truth: p
     return out
 
 
+def scorecard_episodes(findings: pd.DataFrame, first_day: date) -> dict[str, dict]:
+    """Per scorecard rule: sellers with an episode, episodes, episodes per seller (mean, max), and how many
+    days after the first monitored day each seller's first episode opened (mean)."""
+    out = {}
+    for rule in SCORECARD_RULES:
+        f = findings[findings["rule"] == rule]
+        per_seller = f.groupby("entity_id").size()
+        opened = f.groupby("entity_id")["episode_start_day"].min().map(lambda d: (d - first_day).days)
+        out[rule] = {"sellers": len(per_seller), "episodes": int(per_seller.sum()),
+                     "mean": float(per_seller.mean()) if len(per_seller) else 0.0,
+                     "max": int(per_seller.max()) if len(per_seller) else 0,
+                     "opened_after": float(opened.mean()) if len(opened) else float("nan")}
+    return out
+
+
 def _print_row(name: str, s: dict) -> None:
     print(f"  {name:<30}{s['found']:>7}{s['expected']:>7}{s['tp']:>7}"
           f"{s['precision']:>11.3f}{s['recall']:>8.3f}{s['f1']:>7.3f}")
@@ -222,6 +237,11 @@ def main(argv: list[str] | None = None) -> int:
             for bucket in BUCKETS:
                 _print_row(f"{rule} ({bucket})", buckets[bucket])
                 scores[f"{rule} ({bucket})"] = buckets[bucket]
+        print("  scorecard episodes: sellers, episodes, episodes per seller (mean, max), first opened on day "
+              "(mean, 0 = the first monitored day)")
+        for rule, e in scorecard_episodes(findings, monitored[0]).items():
+            print(f"  {rule:<30}{e['sellers']:>7}{e['episodes']:>7}{e['mean']:>11.2f}{e['max']:>8}"
+                  f"{e['opened_after']:>7.1f}")
         for rule, s in scores.items():
             w = worst.setdefault(rule, {"precision": 1.0, "recall": 1.0})
             w["precision"] = min(w["precision"], s["precision"])

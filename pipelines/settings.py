@@ -109,8 +109,8 @@ class Settings(BaseSettings):
     # scorecards: rolling windows stored per day; breaches are judged on one of them
     scorecard_windows_days: tuple[int, ...] = (7, 30, 90)
     scorecard_breach_window_days: int = 30
-    # no breach is judged before the store holds this many monitored days of the judged window: the first
-    # days of monitoring see a backlog of late orders completing, which is no seller's recent record
+    # no breach is judged before the judged window holds cohorts (orders fallen due) on this many days; staged
+    # history counts, so a source with history is judged from the first monitored day (no wait)
     scorecard_min_history_days: int = 7
     # minimum volume before a rate counts: resolved deliveries AND distinct buyers, per unit kind
     scorecard_min_deliveries_core: int = 10
@@ -128,6 +128,9 @@ class Settings(BaseSettings):
     # because hundreds of sellers are judged every day)
     # must lie beyond the threshold, so a seller with 2 late of 20 is not judged on luck
     scorecard_breach_confidence_z: float = 2.326
+    # hysteresis: a breach, once open, closes only when the bound of the bad share is back within the threshold
+    # by this much (a share, 0.03 = three points), so a seller hovering at the threshold makes one episode
+    scorecard_breach_release_band: float = 0.03
     # distinct buyers are kept per seller and day up to this many (exact below it; gates must be <= it)
     scorecard_buyer_sample_cap: int = 50
 
@@ -144,6 +147,19 @@ class Settings(BaseSettings):
     dashboard_scorecard_window_days: int = 30
     # an offer's finding shows at most this many of its newest orders
     dashboard_evidence_max_orders: int = 50
+    # ---- issue 13/16: dashboard sessions and logins (pipelines/dashboard/sessions.py)
+    # a login lasts this long, across page reloads (a signed, HttpOnly cookie), unless the user is disabled,
+    # changed or logs out first
+    dashboard_session_seconds: int = 12 * 3600
+    # the key that signs the session cookie; empty: a random one kept in var/dashboard_session.key
+    dashboard_session_secret: str = ""
+    # failed logins: this many for one user name, or per_client from one address, within the window lock
+    # that name (or address) until the failures age out of the window
+    dashboard_login_max_failures: int = 5
+    dashboard_login_max_failures_per_client: int = 20
+    dashboard_login_failure_window_minutes: int = 15
+    # behind a reverse proxy: take the client's address from X-Forwarded-For (only if the proxy sets it)
+    dashboard_trust_forwarded_for: bool = False
 
     # mail delivery of the reports (issue 7). No smtp_host: messages are written as .eml under var/outbox/.
     # In Airflow the connection `rasad_smtp` wins over these (host, port, login, password; extra: from, ssl,

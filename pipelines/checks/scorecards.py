@@ -24,7 +24,7 @@ from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, bindparam, delete, tuple_
+from sqlalchemy import Connection, bindparam, delete, distinct, func, select, tuple_
 
 from pipelines.checks import OBSERVATION_COLUMNS, Observations
 from pipelines.checks.tables import seller_activity_daily, seller_buyer_daily, seller_scorecard
@@ -164,17 +164,25 @@ def window_sums(activity: pd.DataFrame, buyers: pd.DataFrame, day: date, setting
 
 
 def window_scorecards(activity: pd.DataFrame, buyers: pd.DataFrame, units: pd.DataFrame, day: date,
-                      settings: Settings, history_days: int | None = None) -> pd.DataFrame:
+                      settings: Settings, history_days: int | None = None,
+                      open_breaches: frozenset[tuple[str, str]] = frozenset()) -> pd.DataFrame:
     """Scorecards of every seller active in the longest window, for each window ending on `day`."""
     if history_days is None:
         window = settings.scorecard_breach_window_days
         history_days = activity[activity["day"] >= day - timedelta(days=window - 1)]["day"].nunique()
-    return scorecards_from_sums(window_sums(activity, buyers, day, settings), units, day, settings, history_days)
+    return scorecards_from_sums(window_sums(activity, buyers, day, settings), units, day, settings, history_days,
+                                open_breaches)
 
 
 def scorecards_from_sums(sums: pd.DataFrame, units: pd.DataFrame, day: date, settings: Settings,
-                         history_days: int) -> pd.DataFrame:
-    """Rates, volume gates and breaches from each seller's window sums; `history_days` monitored in the window."""
+                         history_days: int, open_breaches: frozenset[tuple[str, str]] = frozenset()
+                         ) -> pd.DataFrame:
+    """Rates, volume gates and breaches from each seller's window sums; `history_days` monitored in the window.
+
+    Breaches have a tolerance band (hysteresis): a (seller, rule) in `open_breaches` (in breach the day before)
+    stays in breach until its bound is back within the threshold by `scorecard_breach_release_band`, so a
+    seller hovering at the threshold makes one episode, not one a crossing.
+    """
     if sums.empty:
         return pd.DataFrame(columns=[c.name for c in seller_scorecard.columns])
     sc = sums.copy()
@@ -203,7 +211,10 @@ def scorecards_from_sums(sums: pd.DataFrame, units: pd.DataFrame, day: date, set
         n = sc[_DENOMINATOR[rate]]
         bound = wilson_lower_bound(bad_share, n, settings.scorecard_breach_confidence_z)
         sc[f"_{rule}_bound"] = (1.0 - bound) if direction == "min" else bound
-        sc[f"_{rule}"] = judged & (bound > bad_limit).fillna(False)
+        was_open = sc["seller_id"].isin({seller for seller, open_rule in open_breaches if open_rule == rule})
+        # opens beyond the threshold; once open, closes only back within it by the band
+        beyond = bad_limit - np.where(was_open, settings.scorecard_breach_release_band, 0.0)
+        sc[f"_{rule}"] = judged & (bound > beyond).fillna(False)
         breached.append(np.where(sc[f"_{rule}"], rule, ""))
     sc["breaches"] = [",".join(x for x in row if x) for row in zip(*breached, strict=True)]
     sc["day"] = day
@@ -278,6 +289,29 @@ def breach_observations(scorecards: pd.DataFrame, settings: Settings) -> Observa
     return pd.concat(out, ignore_index=True)
 
 
+def open_breaches(conn: Connection, day: date, settings: Settings) -> frozenset[tuple[str, str]]:
+    """(seller, rule) breached on the judged window the day before `day`: the episodes still open."""
+    s = seller_scorecard
+    rows = conn.execute(select(s.c.seller_id, s.c.breaches).where(
+        s.c.day == day - timedelta(days=1), s.c.window_days == settings.scorecard_breach_window_days,
+        s.c.breaches.is_not(None), s.c.breaches != "")).all()
+    return frozenset((seller, rule) for seller, breaches in rows for rule in breaches.split(",") if rule)
+
+
+def staged_history_days(conn: Connection, day: date, window: int) -> int:
+    """Days of the window ending on `day` that hold cohorts: staged history counts, not only monitored days.
+
+    The first extraction stages the source's history and the first run builds its cohorts, so scorecards are
+    judged from the first monitored day when the source has history (no wait for monitored days); a source
+    without history still needs `scorecard_min_history_days` of cohorts. A backlog of orders overdue before
+    monitoring began sits in the cohorts of the days those orders fell due, and a breach still needs the
+    Wilson bound beyond the threshold (bench/README.md measures both).
+    """
+    a = seller_activity_daily
+    return int(conn.execute(select(func.count(distinct(a.c.day))).where(
+        a.c.day >= day - timedelta(days=window - 1), a.c.day <= day)).scalar() or 0)
+
+
 def update_scorecards(conn: Connection, state: MarketState, checked_days: set[date], settings: Settings
                       ) -> pd.DataFrame:
     """Move the day's changed orders between cohorts, store the day's scorecards, return breach observations."""
@@ -296,17 +330,20 @@ def update_scorecards(conn: Connection, state: MarketState, checked_days: set[da
     for column in ACTIVITY_COLUMNS:
         sums[column] = pd.to_numeric(sums[column]).fillna(0).astype("int64")
     window = settings.scorecard_breach_window_days
-    history_days = len({d for d in checked_days | {day} if day - timedelta(days=window - 1) <= d <= day})
+    history_days = staged_history_days(conn, day, window)
     units = state.sellers[["seller_id", "unit_id"]].merge(
         read_frame(conn, "routing/select_units_on_day", day=day)[["unit_id", "kind"]],
         on="unit_id", how="left",
     )[["seller_id", "kind"]]
-    sc = scorecards_from_sums(sums, units, day, settings, history_days)
+    sc = scorecards_from_sums(sums, units, day, settings, history_days, open_breaches(conn, day, settings))
     if not sc.empty:
         sc["day"] = day
         insert_frame(conn, seller_scorecard, sc)
     parts = [breach_observations(sc, settings)]
-    if history_days >= settings.scorecard_min_history_days:
+    # how records reach the source is learnt by watching it: record latency waits for monitored days (the
+    # history staged at once by the first extraction says nothing of it)
+    monitored_days = len({d for d in checked_days | {day} if day - timedelta(days=window - 1) <= d <= day})
+    if monitored_days >= settings.scorecard_min_history_days:
         parts.append(latency_observations(sums, settings))
     parts = [p for p in parts if not p.empty]
     return pd.concat(parts, ignore_index=True) if parts else breach_observations(sc, settings)

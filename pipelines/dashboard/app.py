@@ -13,7 +13,6 @@ see it. Every read and write goes through `pipelines.dashboard.access` with the 
 
 from __future__ import annotations
 
-import html
 import json
 from datetime import date, timedelta
 from typing import cast
@@ -51,7 +50,13 @@ def engine():
 
 
 def _html(markup: str) -> None:
+    """Markup built here; any source or reference text in it went through `present.inert` (docs/dashboard.md)."""
     st.markdown(markup, unsafe_allow_html=True)
+
+
+def _plain(tag: str, text: str, css_class: str | None = None) -> None:
+    """A heading or line that holds source text (a seller's or a province's name): shown as text, never markup."""
+    _html(present.html_block(tag, text, css_class))
 
 
 def _flash() -> None:
@@ -66,54 +71,155 @@ def _say_later(kind: str, message: str) -> None:
 # ------------------------------------------------------------------------------------------------ login
 
 
-def _login_local() -> Viewer | None:
-    from pipelines.dashboard.users import authenticate, viewer_for
+def _session_key() -> bytes:
+    from pipelines.dashboard.sessions import session_key
 
+    return session_key(get_settings())
+
+
+def _client() -> str:
+    """The browser's address as the server saw it (or as the trusted proxy says), for rate limiting."""
+    from pipelines.dashboard.sessions import client_address
+
+    context = st.context
+    try:
+        headers = dict(context.headers) if context.headers else None
+    except (TypeError, ValueError):  # no browser behind this run (tests)
+        headers = None
+    return client_address(getattr(context, "ip_address", None), headers, get_settings())
+
+
+def _forget_session(*, ended: bool) -> None:
+    """End this browser session's login; the cookie is cleared and, if it was still sent, not read again."""
+    from pipelines.dashboard.sessions import COOKIE_NAME
+
+    st.session_state.clear()
+    st.session_state["refused_cookie"] = st.context.cookies.get(COOKIE_NAME)
+    st.session_state["clear_cookie"] = True
+    if ended:
+        st.session_state["session_ended"] = True
+
+
+def _claim_from_cookie():
+    """The session a reloaded page brings in its cookie, if well signed and unexpired."""
+    from pipelines.dashboard.sessions import COOKIE_NAME, verify
+
+    token = st.context.cookies.get(COOKIE_NAME)
+    if not token or token == st.session_state.get("refused_cookie"):
+        return None
+    claim = verify(token, _session_key())
+    if claim is None:
+        st.session_state["refused_cookie"] = token
+        st.session_state["clear_cookie"] = True
+    return claim
+
+
+def _local_user() -> dict | None:
+    """The user of this browser session, checked against the user table on every run; else the login form."""
+    from pipelines.dashboard.users import session_user
+
+    claim = st.session_state.get("session") or _claim_from_cookie()
+    if claim is not None:
+        with engine().connect() as conn:
+            user = None if claim.expired else session_user(conn, claim.user_name, claim.session_version)
+        if user is not None:
+            st.session_state["session"] = claim
+            return user
+        _forget_session(ended=True)
+    _login_form()
+    return None
+
+
+def _login_form() -> None:
+    from pipelines.dashboard.sessions import LOGOUT_ROUTE, attempt_login, new_session, ticket_for
+
+    if st.session_state.pop("clear_cookie", False):
+        _html(f'<img hidden alt="" src="{LOGOUT_ROUTE}">')
     st.header(t("dashboard.login_heading"), anchor=False)
+    if st.session_state.pop("session_ended", False):
+        st.info(t("dashboard.session_ended"))
     with st.form("login"):
         name = st.text_input(t("dashboard.user_name"), key="login_user")
         password = st.text_input(t("dashboard.password"), type="password", key="login_password")
         submitted = st.form_submit_button(t("dashboard.login"))
-    if submitted:
-        with engine().connect() as conn:
-            user = authenticate(conn, name, password)
-            if user is not None:
-                return viewer_for(conn, user, today_in_tehran())
-        st.error(t("dashboard.login_failed"))
-    return None
+    if not submitted:
+        return
+    settings = get_settings()
+    with engine().begin() as conn:
+        result = attempt_login(conn, name, password, _client(), settings)
+    if result.user is None:
+        if result.lock is not None:
+            from datetime import UTC, datetime
+
+            st.error(t("dashboard.login_locked", minutes=result.lock.minutes_left(datetime.now(UTC))))
+        else:
+            st.error(t("dashboard.login_failed"))
+        return
+    claim = new_session(result.user, settings)
+    refused = st.session_state.get("refused_cookie")
+    st.session_state.clear()
+    st.session_state["refused_cookie"] = refused
+    st.session_state["session"] = claim
+    st.session_state["cookie_ticket"] = ticket_for(claim, _session_key())
+    st.rerun()
 
 
-def _login_oidc() -> Viewer | None:
-    from pipelines.dashboard.users import user_by_email, viewer_for
+def _oidc_user() -> dict | None:
+    """The identity provider's user, matched by e-mail to an enabled dashboard user on every run."""
+    import time
+
+    from pipelines.dashboard.users import user_by_email
 
     if not st.user.is_logged_in:
         st.header(t("dashboard.login_heading"), anchor=False)
         st.button(t("dashboard.login_oidc"), on_click=st.login)
         return None
+    expires = st.user.get("exp")
+    if isinstance(expires, int | float) and expires <= time.time():
+        st.header(t("dashboard.login_heading"), anchor=False)
+        st.info(t("dashboard.oidc_expired"))
+        st.button(t("dashboard.login_oidc"), on_click=_oidc_login_again)
+        return None
     email = str(st.user.get("email") or "")
     with engine().connect() as conn:
         user = user_by_email(conn, email)
-        if user is not None:
-            return viewer_for(conn, user, today_in_tehran())
-    st.error(t("dashboard.oidc_unknown", email=email))
-    st.button(t("dashboard.logout"), on_click=st.logout)
+    if user is not None:
+        return user
+    st.error(t("dashboard.oidc_unknown", email=present.md_literal(email)))
+    st.button(t("dashboard.logout"), on_click=_logout)
     return None
 
 
+def _oidc_login_again() -> None:
+    st.session_state.clear()
+    st.logout()
+
+
 def current_viewer() -> Viewer | None:
-    """The logged-in viewer of this browser session, logging in first when needed."""
-    viewer = st.session_state.get("viewer")
-    if viewer is not None:
-        return viewer
-    viewer = _login_oidc() if get_settings().dashboard_auth == "oidc" else _login_local()
-    if viewer is not None:
-        st.session_state["viewer"] = viewer
-        st.rerun()
-    return viewer
+    """The logged-in viewer of this browser session (checked against the user table on every run), logging
+    in first when needed."""
+    from pipelines.dashboard.users import viewer_for
+
+    user = _oidc_user() if get_settings().dashboard_auth == "oidc" else _local_user()
+    if user is None:
+        return None
+    key = (user["user_name"], int(user["session_version"]))
+    if st.session_state.get("viewer_key") != key:
+        with engine().connect() as conn:
+            st.session_state["viewer"] = viewer_for(conn, user, today_in_tehran())
+        st.session_state["viewer_key"] = key
+    return cast(Viewer, st.session_state["viewer"])
 
 
 def _logout() -> None:
-    st.session_state.clear()
+    """Log out: every session and cookie of the user ends (a new session version), this browser's cookie goes."""
+    from pipelines.dashboard.users import end_sessions
+
+    claim = st.session_state.get("session")
+    if claim is not None:
+        with engine().begin() as conn:
+            end_sessions(conn, claim.user_name)
+    _forget_session(ended=False)
     if get_settings().dashboard_auth == "oidc":
         st.logout()
 
@@ -128,7 +234,7 @@ def _header(viewer: Viewer, provinces: pd.DataFrame) -> None:
                     province=names[viewer.province_id])
         else:
             who = t("dashboard.signed_in", name=viewer.display_name, role=label("role", viewer.role))
-        st.caption(who)
+        _plain("p", who, "rasad-caption")
     with right:
         st.button(t("dashboard.logout"), on_click=_logout, key="logout")
 
@@ -150,8 +256,8 @@ def national_page(viewer: Viewer, day: date, provinces: pd.DataFrame) -> None:
     if viewer.national:
         st.subheader(t("dashboard.national_heading", date=present.day_label(day)), anchor=False)
     else:
-        st.subheader(t("dashboard.province_heading", province=today["province_name_fa"].iloc[0] if len(today) else "",
-                       date=present.day_label(day)), anchor=False)
+        _plain("h3", t("dashboard.province_heading", province=today["province_name_fa"].iloc[0] if len(today) else "",
+                       date=present.day_label(day)))
     if viewer.national:
         _national_map(today, provinces)
     metric = st.selectbox(t("dashboard.rank_by"), list(present.METRICS), key="rank_by",
@@ -202,7 +308,8 @@ def sellers_section(viewer: Viewer, day: date, province_id: str, provinces: pd.D
     if cards.empty:
         st.info(t("dashboard.no_sellers"))
         return
-    st.caption(t("dashboard.sellers_intro", window=window, province=names.get(province_id, province_id)))
+    _plain("p", t("dashboard.sellers_intro", window=window, province=names.get(province_id, province_id)),
+           "rasad-caption")
     _html(present.html_table(present.seller_headers(), present.seller_rows(cards), numeric=range(1, 5),
                              table_id="seller-table"))
     province_rates = _rates_section(viewer, day, province_id, names.get(province_id, province_id))
@@ -215,7 +322,7 @@ def sellers_section(viewer: Viewer, day: date, province_id: str, provinces: pd.D
         trend = access.seller_trend(conn, viewer, seller, window)
         found = access.findings(conn, viewer, day, days=settings.dashboard_inbox_days, seller_id=seller)
     _seller_rates(province_rates, seller, str(seller_names[seller]), province_id)
-    st.markdown(f"#### {t('dashboard.seller_trend_heading', seller=seller_names[seller])}")
+    _plain("h4", t("dashboard.seller_trend_heading", seller=seller_names[seller]))
     if not trend.empty:
         long = pd.concat([
             trend.assign(series=label("dashboard.metric", m), value=trend[m])[["day", "series", "value"]]
@@ -273,7 +380,7 @@ def _rates_section(viewer: Viewer, day: date, province_id: str, province_name: s
         rates = access.rates(conn, viewer, day, province_id)
     if rates.empty:
         return rates
-    st.markdown(f"#### {t('dashboard.rates_heading', province=province_name)}")
+    _plain("h4", t("dashboard.rates_heading", province=province_name))
     st.caption(t("rates.intro"))
     _html(rates_table_html(entity_rates(rates, "province", province_id, province_name), "province-rates"))
     return rates
@@ -284,7 +391,7 @@ def _seller_rates(rates: pd.DataFrame, seller_id: str, seller_name: str, provinc
 
     if rates.empty:
         return
-    st.markdown(f"#### {t('dashboard.seller_rates_heading', seller=seller_name)}")
+    _plain("h4", t("dashboard.seller_rates_heading", seller=seller_name))
     _html(rates_table_html(entity_rates(rates, "seller", seller_id, seller_name, province_id), "seller-rates"))
 
 
@@ -410,7 +517,7 @@ def finding_page(viewer: Viewer, finding_id: str, day: date) -> None:
     st.markdown(f"#### {t('dashboard.evidence_heading')}")
     lines = evidence_lines(_as_report_finding(row, status), day)
     if lines:
-        _html('<ul class="evidence">' + "".join(f"<li>{html.escape(x)}</li>" for x in lines) + "</ul>")
+        _html('<ul class="evidence">' + "".join(f"<li>{present.inert(x)}</li>" for x in lines) + "</ul>")
     if evidence is not None:
         if not evidence.offer.empty:
             st.markdown(f"##### {t('dashboard.offer_heading')}")
@@ -484,6 +591,11 @@ def main() -> None:
     viewer = current_viewer()
     if viewer is None:
         return
+    ticket = st.session_state.pop("cookie_ticket", None)
+    if ticket:  # the browser trades it for the session cookie, so that a reload keeps the login
+        from pipelines.dashboard.sessions import SESSION_ROUTE
+
+        _html(f'<img hidden alt="" src="{SESSION_ROUTE}?ticket={ticket}">')
     with engine().connect() as conn:
         provinces = access.visible_provinces(conn, viewer)
         days = access.checked_days(conn, viewer)

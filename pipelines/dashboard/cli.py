@@ -20,6 +20,10 @@ from pathlib import Path
 from pipelines.settings import get_settings
 
 APP_ENTRY = "from pipelines.dashboard.app import main\n\nmain()\n"
+PAGE_SCRIPT = "rasad_page.py"
+# the server: Streamlit's ASGI app with the session cookie's routes (pipelines/dashboard/server.py)
+SERVER_ENTRY = ("import streamlit as st\n\nfrom pipelines.dashboard.server import routes\n\n"
+                f"app = st.App({PAGE_SCRIPT!r}, routes=routes())\n")
 
 
 def _store():
@@ -32,7 +36,7 @@ def _store():
 
 
 def prepare_app_dir(var_dir: Path) -> Path:
-    """The folder Streamlit runs from: the entry script and, beside it, the static fonts it serves."""
+    """The folder Streamlit runs from: the server's entry, the page script and the static fonts it serves."""
     from pipelines.dashboard.present import FONT_FILES, FONTS_DIR
 
     app_dir = var_dir / "dashboard"
@@ -40,8 +44,9 @@ def prepare_app_dir(var_dir: Path) -> Path:
     static.mkdir(parents=True, exist_ok=True)
     for name in (*FONT_FILES.values(), "OFL.txt"):
         shutil.copyfile(FONTS_DIR / name, static / name)
+    (app_dir / PAGE_SCRIPT).write_text(APP_ENTRY, encoding="utf-8")
     entry = app_dir / "rasad_dashboard.py"
-    entry.write_text(APP_ENTRY, encoding="utf-8")
+    entry.write_text(SERVER_ENTRY, encoding="utf-8")
     return entry
 
 

@@ -70,6 +70,7 @@ table.rasad tr.critical td:first-child { border-right: 4px solid #c62828; }
 span.sev-critical { color: #c62828; font-weight: 700; }
 span.sev-warning { color: #b26a00; font-weight: 700; }
 ul.evidence { margin: 0 1.2rem 0.6rem 0; padding: 0; }
+p.rasad-caption { font-size: 0.875rem; color: rgba(49, 51, 63, 0.6); margin-bottom: 0.5rem; }
 """
 
 
@@ -142,19 +143,58 @@ def text(value: Any) -> str:
     return "—" if _missing(value) or value == "" else to_persian_digits(value)
 
 
+# -------------------------------------------------------------------------------- text, never markup
+
+# Every character that HTML, Markdown (CommonMark and GFM) or Streamlit's additions to it (`:red[...]`,
+# `:emoji:`, `$math$`) could read as markup, as a named entity (named, so that no Latin digit appears in the
+# page source either). Inside an HTML block on one line, which Markdown passes through untouched, the browser
+# turns the entities back into the very characters: text shows literally, and nothing in it is a tag, a link,
+# an image or a directive. (`~` stays: HTML's `&tilde;` is another character, and strikethrough needs Markdown.)
+_INERT = {
+    "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;", "[": "&lbrack;", "]": "&rbrack;",
+    "(": "&lpar;", ")": "&rpar;", "!": "&excl;", "*": "&ast;", "_": "&lowbar;", "`": "&grave;", "$": "&dollar;",
+    ":": "&colon;", "|": "&verbar;", "#": "&num;", "\\": "&bsol;", "{": "&lbrace;",
+    "}": "&rbrace;", "=": "&equals;", "+": "&plus;", "^": "&Hat;", "@": "&commat;", "%": "&percnt;",
+}
+_INERT_TABLE = {ord(k): v for k, v in _INERT.items()}
+# line breaks and other control characters end an HTML block (or hide text): a space instead
+_INERT_TABLE.update({c: " " for c in [*range(0x00, 0x20), *range(0x7F, 0xA0), 0x2028, 0x2029]})
+
+
+def inert(value: Any) -> str:
+    """`value` as HTML text that neither HTML nor Markdown reads as markup (for `html_block`)."""
+    return str(value).translate(_INERT_TABLE)
+
+
+def html_block(tag: str, text: Any, css_class: str | None = None) -> str:
+    """One HTML element holding `text` as plain text, on one line (Markdown leaves an HTML block alone)."""
+    cls = f' class="{css_class}"' if css_class else ""
+    return f"<{tag}{cls}>{inert(text)}</{tag}>"
+
+
+_MD_PUNCTUATION = {ord(c): "\\" + c for c in "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"}
+_MD_PUNCTUATION.update({c: " " for c in [*range(0x00, 0x20), *range(0x7F, 0xA0), 0x2028, 0x2029]})
+
+
+def md_literal(value: Any) -> str:
+    """`value` for a Streamlit element that renders Markdown (st.error, st.caption): every ASCII punctuation
+    backslash-escaped, line breaks as spaces, so it reads literally."""
+    return str(value).translate(_MD_PUNCTUATION)
+
+
 # ------------------------------------------------------------------------------------------- tables
 
 
 def html_table(headers: Sequence[str] | None, rows: Sequence[Sequence[str]], *, numeric: Sequence[int] = (),
                row_classes: Sequence[str] | None = None, table_id: str | None = None) -> str:
-    """A right-to-left HTML table; cells are escaped here, so pass plain (already formatted) strings."""
+    """A right-to-left HTML table on one line; cells are made inert here (`inert`), so pass plain strings."""
     ident = f' id="{html.escape(table_id)}"' if table_id else ""
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers) if headers else ""
+    head = "".join(f"<th>{inert(h)}</th>" for h in headers) if headers else ""
     body = []
     for i, row in enumerate(rows):
         cls = f' class="{row_classes[i]}"' if row_classes and row_classes[i] else ""
         cells = "".join(
-            f'<td{" class=num" if j in numeric else ""}>{html.escape(str(c))}</td>' for j, c in enumerate(row))
+            f'<td{" class=num" if j in numeric else ""}>{inert(c)}</td>' for j, c in enumerate(row))
         body.append(f"<tr{cls}>{cells}</tr>")
     thead = f"<thead><tr>{head}</tr></thead>" if head else ""
     return f'<table class="rasad" dir="rtl"{ident}>{thead}<tbody>{"".join(body)}</tbody></table>'

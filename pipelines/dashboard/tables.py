@@ -12,7 +12,7 @@ finding's history hold `withdrawn`: an undo of a first verdict, which leaves the
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, CheckConstraint, Column, Index, String, Table, Text
+from sqlalchemy import Boolean, CheckConstraint, Column, Index, Integer, String, Table, Text
 
 from pipelines.store.base import MON, metadata
 from pipelines.store.types import UTCDateTime
@@ -35,10 +35,27 @@ dashboard_user = Table(
     Column("password_hash", Text),
     Column("created_at", UTCDateTime, nullable=False),
     Column("disabled", Boolean, nullable=False),
+    # raised whenever the user's access changes (disabled, password or role changed, logged out): a session
+    # or cookie that carries an older value is no longer honoured (pipelines/dashboard/sessions.py)
+    Column("session_version", Integer, nullable=False, server_default="0"),
     CheckConstraint("role IN ('fardap_coordinator', 'monitoring_officer', 'rahyar')", name="role"),
     CheckConstraint("role <> 'monitoring_officer' OR province_id IS NOT NULL", name="officer_province"),
     CheckConstraint("role <> 'rahyar' OR team_id IS NOT NULL", name="rahyar_team"),
     Index(None, "email"),
+    schema=MON,
+)
+
+# one row per failed login, by the user name as typed (known or not) and by the client's address: too many in
+# a while lock that name or that client out for a while (pipelines/dashboard/sessions.py), across restarts
+dashboard_login_failure = Table(
+    "dashboard_login_failure",
+    metadata,
+    Column("failure_id", Integer, primary_key=True, autoincrement=True),
+    Column("user_name", String(64), nullable=False),
+    Column("client", String(64), nullable=False),
+    Column("failed_at", UTCDateTime, nullable=False),
+    Index(None, "user_name", "failed_at"),
+    Index(None, "client", "failed_at"),
     schema=MON,
 )
 

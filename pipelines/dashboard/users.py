@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import os
 from datetime import UTC, date, datetime
+from functools import cache
 
 from sqlalchemy import Connection, select, update
 
@@ -35,6 +36,16 @@ def hash_password(password: str) -> str:
     digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, n=_SCRYPT_N, r=_SCRYPT_R, p=_SCRYPT_P, dklen=32)
     b64 = base64.b64encode
     return f"scrypt${_SCRYPT_N}${_SCRYPT_R}${_SCRYPT_P}${b64(salt).decode()}${b64(digest).decode()}"
+
+
+@cache
+def _dummy_hash() -> str:
+    """A hash of nothing anyone knows, with the users' parameters: checked when there is no user's to check, so
+    that an unknown name, a disabled user or one without a password costs one scrypt, as a wrong password does."""
+    return hash_password(base64.b64encode(os.urandom(24)).decode())
+
+
+_dummy_hash()  # made now, so that the first unknown name costs no more than the others
 
 
 def verify_password(password: str, stored: str | None) -> bool:
@@ -83,11 +94,13 @@ def add_user(conn: Connection, user_name: str, role: str, *, password: str | Non
         "team_id": team_id if role == RAHYAR else None, "email": email.strip().lower() if email else None,
         "password_hash": hash_password(password) if password is not None else None, "disabled": False,
     }
+    # a changed user (password, role, scope) is a new user: the sessions opened before end
     exists = conn.execute(select(dashboard_user.c.user_name).where(dashboard_user.c.user_name == user_name)).first()
     if exists and not replace:
         raise UserError(f"user {user_name!r} exists already (use --replace to change it)")
     if exists:
-        conn.execute(update(dashboard_user).where(dashboard_user.c.user_name == user_name).values(**values))
+        conn.execute(update(dashboard_user).where(dashboard_user.c.user_name == user_name)
+                     .values(**values, session_version=dashboard_user.c.session_version + 1))
     else:
         conn.execute(dashboard_user.insert().values(user_name=user_name, created_at=datetime.now(UTC), **values))
 
@@ -99,12 +112,27 @@ def _active(conn: Connection, condition) -> dict | None:
 
 
 def authenticate(conn: Connection, user_name: str, password: str) -> dict | None:
-    """The user row if the name and password match an enabled local user, else None."""
+    """The user row if the name and password match an enabled local user, else None.
+
+    Constant work: one scrypt and one constant-time comparison whether the name is unknown, disabled, without
+    a local password, or the password is wrong, so the time taken does not tell which.
+    """
     user = _active(conn, dashboard_user.c.user_name == user_name.strip())
-    if user is None:
-        verify_password(password, hash_password("x" * MIN_PASSWORD_CHARS))  # the same work either way
-        return None
-    return user if verify_password(password, user["password_hash"]) else None
+    stored = user["password_hash"] if user is not None and user["password_hash"] else _dummy_hash()
+    matches = verify_password(password, stored)
+    return user if matches and user is not None and user["password_hash"] else None
+
+
+def session_user(conn: Connection, user_name: str, session_version: int) -> dict | None:
+    """The enabled user a session belongs to, if its access has not changed since the session began."""
+    user = _active(conn, dashboard_user.c.user_name == user_name)
+    return user if user is not None and int(user["session_version"]) == int(session_version) else None
+
+
+def end_sessions(conn: Connection, user_name: str) -> None:
+    """End every open session and session cookie of a user (logout; disabling does it too)."""
+    conn.execute(update(dashboard_user).where(dashboard_user.c.user_name == user_name)
+                 .values(session_version=dashboard_user.c.session_version + 1))
 
 
 def user_by_email(conn: Connection, email: str) -> dict | None:
@@ -141,7 +169,8 @@ def list_users(conn: Connection) -> list[dict]:
 
 def disable_user(conn: Connection, user_name: str) -> bool:
     """Disable a user (kept for the history); whether one was found."""
-    result = conn.execute(update(dashboard_user).where(dashboard_user.c.user_name == user_name).values(disabled=True))
+    result = conn.execute(update(dashboard_user).where(dashboard_user.c.user_name == user_name)
+                          .values(disabled=True, session_version=dashboard_user.c.session_version + 1))
     return result.rowcount > 0
 
 

@@ -324,6 +324,12 @@ _MESSAGES: dict[str, str] = {
     "dashboard.login_oidc": "ورود با حساب سازمانی",
     "dashboard.oidc_unknown": "حساب {email} در داشبورد رصد تعریف نشده است؛ با فرداپ مرکزی تماس بگیرید.",
     "dashboard.logout": "خروج",
+    # --- dashboard sessions and logins (issues 13 and 16) ---
+    "dashboard.login_locked": ("ورودهای ناموفق پیاپی بسیار بود؛ ورود با این نام یا از این دستگاه تا {minutes} "
+                               "دقیقه دیگر بسته است."),
+    "dashboard.session_ended": "نشست شما پایان یافته است؛ لطفاً دوباره وارد شوید.",
+    "dashboard.oidc_expired": "اعتبار ورود شما به پایان رسیده است؛ لطفاً دوباره وارد شوید.",
+    # --- end of dashboard sessions and logins ---
     "dashboard.signed_in": "{name} — {role}",
     "dashboard.signed_in_province": "{name} — {role} استان {province}",
     "dashboard.no_data": "هنوز روزی پایش نشده است.",

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from pipelines.checks.on_time import overdue_orders
-from pipelines.checks.scorecards import wilson_lower_bound, window_scorecards
+from pipelines.checks.scorecards import ACTIVITY_COLUMNS, scorecards_from_sums, wilson_lower_bound, window_scorecards
 from pipelines.checks.severity import grade_severity
 from pipelines.monitored_day import MonitoredDay
 from pipelines.settings import Settings
@@ -126,3 +126,42 @@ def test_severity_rises_with_buyers_and_repeat_offences_never_falls():
     assert out.loc["d1", "evidence"]["repeat_offences"] == 3
     assert out.loc["s1", "severity"] == "critical"  # 12 buyers
     assert out.loc["d9", "severity"] == "critical"  # never lowered
+
+
+def _hovering_sums(late: int, completed: int = 200) -> pd.DataFrame:
+    row = {c: 0 for c in ACTIVITY_COLUMNS}
+    row.update(seller_id="s1", deliveries_resolved=completed, deliveries_delivered=completed,
+               orders_completed=completed, orders_late=late, late_value_rial=late * 1000, distinct_buyers=40,
+               window_days=30)
+    return pd.DataFrame([row])
+
+
+def _episodes(lates: list[int], settings: Settings) -> tuple[int, list[bool]]:
+    """Feed a seller's daily 30-day sums through the scorecards, carrying yesterday's breaches; count episodes."""
+    units = pd.DataFrame({"seller_id": ["s1"], "kind": ["work_and_life_core"]})
+    open_now: frozenset = frozenset()
+    breached = []
+    for n, late in enumerate(lates):
+        sc = scorecards_from_sums(_hovering_sums(late), units, DAY.day + timedelta(days=n), settings, 30, open_now)
+        hit = bool(sc["_scorecard_on_time"].iloc[0])
+        breached.append(hit)
+        open_now = frozenset({("s1", "scorecard_on_time")}) if hit else frozenset()
+    starts = sum(1 for i, hit in enumerate(breached) if hit and (i == 0 or not breached[i - 1]))
+    return starts, breached
+
+
+def test_a_seller_hovering_at_the_threshold_opens_one_episode_not_several():
+    # the least late count whose bound crosses the core's 80 % on time, and two fewer: just within it
+    z, limit = S.scorecard_breach_confidence_z, 1 - S.scorecard_min_on_time_rate_core
+    bounds = wilson_lower_bound(pd.Series([k / 200 for k in range(201)]), pd.Series([200] * 201), z)
+    over = int((bounds > limit).idxmax())
+    assert bounds[over - 2] > limit - S.scorecard_breach_release_band  # within the band
+    hovering = [over, over - 2] * 4 + [over]
+    no_band = Settings(late_grace_hours=6, scorecard_breach_release_band=0.0)
+    assert _episodes(hovering, no_band)[0] == 5  # before: an episode at each crossing
+    episodes, breached = _episodes(hovering, S)
+    assert episodes == 1 and all(breached)
+    # a real recovery (the bound back below the threshold by more than the band) closes it
+    recovered = int((bounds > limit - S.scorecard_breach_release_band).idxmax()) - 1
+    episodes, breached = _episodes([over, over - 2, recovered, over - 2, over], S)
+    assert breached == [True, True, False, False, True] and episodes == 2

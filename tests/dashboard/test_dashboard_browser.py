@@ -112,8 +112,9 @@ def test_dashboard_in_headless_chromium(dash_settings, dash_store, tmp_path):
             page.get_by_text("یافته‌ای با این شناسه در حوزه دسترسی شما نیست.").wait_for(timeout=20_000)
             assert page.locator("#finding-facts").count() == 0
 
-            # 3. ... and to one of their own: evidence, then a verdict with a note
-            _login(page, f"{url}?finding={own}", "officer_a", "officer-a-pass")
+            # 3. ... and to one of their own (still logged in: the session cookie outlives the page): evidence,
+            # then a verdict with a note
+            page.goto(f"{url}?finding={own}")
             page.wait_for_selector("#finding-facts", timeout=20_000)
             # Streamlit renders the page in pieces: the evidence tables arrive after the facts
             page.wait_for_selector("#deliveries", timeout=20_000)
