@@ -15,8 +15,8 @@ from alembic import op
 
 import pipelines.store.types
 
-revision = '0009_dashboard_sessions'
-down_revision = '0008_state'
+revision = '0010_dashboard_sessions'
+down_revision = '0009_outbox_claim'
 branch_labels = None
 depends_on = None
 
