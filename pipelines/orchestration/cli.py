@@ -26,13 +26,14 @@ def _days_of(args) -> list[date]:
 
 
 def cmd_run(args) -> int:
-    from pipelines.orchestration.daily_steps import run_day, run_range
+    from pipelines.orchestration.daily_steps import check_no_day_skipped, run_day, run_range
     from pipelines.store.engine import store_engine
     from pipelines.store.migrate import upgrade_store
 
     settings = get_settings()
     upgrade_store(store_engine(settings))
     days = _days_of(args)
+    check_no_day_skipped(settings, days[0])
     # a range is a backfill: everything the source holds is staged first (docs/backfill.md)
     summaries = run_range(settings, days) if len(days) > 1 else [run_day(settings, days[0])]
     for day, summary in zip(days, summaries, strict=True):
@@ -50,6 +51,8 @@ def airflow_env() -> dict[str, str]:
     env.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
     env.setdefault("AIRFLOW__CORE__DEFAULT_TIMEZONE", "Asia/Tehran")
     env.setdefault("GX_ANALYTICS_ENABLED", "False")
+    # the demo runs on the embedded SQLite files: said explicitly, as a missing connection is an error otherwise
+    env.setdefault("RASAD_AIRFLOW_EMBEDDED_DEFAULT", "true")
     env["RASAD_VAR_DIR"] = str(settings.var_dir.resolve())
     return env
 

@@ -45,6 +45,14 @@ class ReferenceStaleError(UserError, RuntimeError):
     """The reference data is too old (or missing) for the monitored day."""
 
 
+class DaySkippedError(UserError, RuntimeError):
+    """The day before the monitored day has not been monitored to the end: no day is skipped."""
+
+
+class ReportDeadlineMissedError(UserError, RuntimeError):
+    """A day's run had not sent its reports by the deadline."""
+
+
 def new_run_id(day: date, origin: str = "cli") -> str:
     """A run id that says where it came from and which day it monitors."""
     return f"{origin}-{day.isoformat()}-{uuid.uuid4().hex[:8]}"
@@ -83,6 +91,51 @@ def check_reference_fresh(settings: Settings, day: date) -> date:
             f"reference data is as of {as_of}, older than {settings.reference_max_age_days} days before {day}"
         )
     return as_of
+
+
+def check_no_day_skipped(settings: Settings, day: date) -> date | None:
+    """Refuse to monitor `day` while the day before it, since monitoring began, has no successful run.
+
+    Monitoring began on `monitoring_start_day`, or else on the first day whose run reached its reports. A
+    scheduler outage or a failed day therefore stops the days after it, loudly, until it is run (Airflow
+    catches the missed days up in order; by hand: `rasad run --date D-1`). Returns when monitoring began
+    (None: this is the first day).
+    """
+    from sqlalchemy import func, select
+
+    from pipelines.store.types import as_day
+
+    log_table = run_tables.run_log
+    done = (log_table.c.step == "report") & (log_table.c.status == "success")
+    with store_engine(settings).connect() as conn:
+        first = conn.execute(select(func.min(log_table.c.day)).where(done)).scalar()
+        began = settings.monitoring_start_day or (as_day(first) if first is not None else None)
+        previous = day - timedelta(days=1)
+        if began is None or previous < began:
+            return began
+        ran = conn.execute(select(log_table.c.run_id).where(done, log_table.c.day == previous).limit(1)).first()
+    if ran is None:
+        raise DaySkippedError(
+            f"Tehran day {previous} has no successful run (monitoring began on {began}): monitor it before {day} "
+            f"(`rasad run --date {previous}`, or clear its Airflow run); no day is skipped")
+    return began
+
+
+def check_report_deadline(settings: Settings, day: date) -> str:
+    """Fail unless the daily run of `day` has sent its reports (the deadline alert's check, run at the hour)."""
+    from sqlalchemy import select
+
+    log_table = run_tables.run_log
+    with store_engine(settings).connect() as conn:
+        steps = {row.step for row in conn.execute(
+            select(log_table.c.step).where(log_table.c.day == day, log_table.c.status == "success"))}
+    if "send" not in steps:
+        how_far = ", ".join(s for s in ("extract", "check", "findings", "report") if s in steps) or "nothing"
+        raise ReportDeadlineMissedError(
+            f"deadline missed: the daily run of Tehran day {day} had not sent its reports by "
+            f"{settings.report_deadline_tehran_hour:02d}:00 Tehran on {day + timedelta(days=1)} "
+            f"(steps done: {how_far})")
+    return f"the reports of {day} went out before the deadline"
 
 
 def extract(settings: Settings, day: date, run_id: str, before: datetime | None = None,
