@@ -177,6 +177,11 @@ class Settings(BaseSettings):
     # pip-audit: an OSV database stored offline (a directory of OSV JSON files), used when the online
     # vulnerability services cannot be reached (docs/operations.md, `make audit`)
     audit_offline_db_dir: Path | None = None
+    # every extraction run's validation results go to a GX Checkpoint whose Data Docs are built under
+    # <var_dir>/gx/uncommitted/data_docs/local_site/index.html
+    data_docs_enabled: bool = True
+    # the Data Docs index lists the newest this many validation results (4 entities a run)
+    data_docs_index_results: int = 400
 
     @property
     def resolved_store_url(self) -> str:

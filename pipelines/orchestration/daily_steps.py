@@ -141,21 +141,42 @@ def check_report_deadline(settings: Settings, day: date) -> str:
 def extract(settings: Settings, day: date, run_id: str, before: datetime | None = None,
             last_day: date | None = None) -> list[dict]:
     """Extract, validate, park, quarantine and stage the source's changes for `day` (or on to `before`)."""
+    from pipelines.ingest import data_docs
     from pipelines.ingest.extraction import extract_day
     from pipelines.source.reader import open_source
 
     store = store_engine(settings)
-    with logged_step(store, run_id, day, "extract") as detail:
-        counts = extract_day(
-            open_source(settings), store, day, run_id,
-            future_tolerance=timedelta(minutes=settings.future_tolerance_minutes), before=before,
-            last_day=last_day, allowed_lateness_days=settings.allowed_lateness_days,
-        )
+    with logged_step(store, run_id, day, "extract") as detail, data_docs.collecting() as validated:
+        try:
+            counts = extract_day(
+                open_source(settings), store, day, run_id,
+                future_tolerance=timedelta(minutes=settings.future_tolerance_minutes), before=before,
+                last_day=last_day, allowed_lateness_days=settings.allowed_lateness_days,
+            )
+        finally:  # what was validated is documented, whether or not the extraction then succeeded
+            detail["data_docs"] = _publish_data_docs(settings, validated, day, run_id)
         detail["entities"] = [asdict(c) for c in counts]
         unbalanced = [c.entity for c in counts if not c.balanced]
         if unbalanced:
             raise RuntimeError(f"row accounting does not balance for {unbalanced}")
     return [asdict(c) for c in counts]
+
+
+def _publish_data_docs(settings: Settings, validated, day: date, run_id: str) -> str | None:
+    """The run's validation results as a run of the GX Checkpoint, its Data Docs rebuilt (once per run)."""
+    from pipelines.ingest import data_docs
+    from pipelines.ingest.validation import entity_suites
+
+    if not settings.data_docs_enabled or not validated.entities:
+        return None
+    try:
+        index = data_docs.publish(settings.var_dir, validated, day, run_id, entity_suites(validated.entities),
+                                  runs_listed=settings.data_docs_index_results)
+    except Exception as exc:  # noqa: BLE001 - the documents of a run never fail the run itself
+        log.error("Data Docs not built for %s (%s): %s: %s", day, run_id, type(exc).__name__, exc)
+        return f"failed: {type(exc).__name__}: {exc}"
+    log.info("Data Docs of %s: %s", day, index)
+    return str(index) if index else None
 
 
 def _seller_routing(conn, day: date) -> pd.DataFrame:
