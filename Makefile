@@ -50,7 +50,7 @@ lint: $(STAMP)
 ## audit: pip-audit over requirements.lock (PyPI's service, then OSV's, then the OSV database stored offline at
 ## RASAD_AUDIT_OFFLINE_DB_DIR); exit 2 with a WARNING when no database was reached (docs/operations.md)
 audit: $(STAMP)
-	$(BIN)/python -m pipelines.dependency_audit --lock requirements.lock
+	$(BIN)/python -m pipelines.orchestration.dependency_audit --lock requirements.lock
 
 ## lock: re-pin every dependency after changing pyproject.toml
 lock:

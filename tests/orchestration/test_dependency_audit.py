@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.dependency_audit import EXIT_CLEAN, EXIT_UNAUDITED, EXIT_VULNERABLE, affected_by, main
+from pipelines.orchestration.dependency_audit import EXIT_CLEAN, EXIT_UNAUDITED, EXIT_VULNERABLE, affected_by, main
 from tests.conftest import REPO
 
 CANARY_RECORD = {

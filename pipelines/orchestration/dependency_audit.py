@@ -246,7 +246,8 @@ def _why_not(outcome: AuditOutcome) -> str:
 def main(argv: list[str] | None = None) -> int:
     from pipelines.settings import get_settings
 
-    parser = argparse.ArgumentParser(prog="python -m pipelines.dependency_audit", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m pipelines.orchestration.dependency_audit",
+                                     description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--lock", type=Path, default=Path("requirements.lock"))
     parser.add_argument("--service", action="append", choices=ONLINE_SERVICES,
                         help="online service(s) to try, in order (default: pypi, then osv)")
