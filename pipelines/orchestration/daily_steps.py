@@ -58,9 +58,57 @@ def new_run_id(day: date, origin: str = "cli") -> str:
     return f"{origin}-{day.isoformat()}-{uuid.uuid4().hex[:8]}"
 
 
+# pg_advisory_lock key of the store's step lock ("rasad" in ASCII)
+_STEP_LOCK_KEY = 0x7261736164
+
+
+@contextmanager
+def store_step_lock(store: Engine):
+    """One step at a time on a store, across processes: two runs at once (two `rasad run`, or one beside an
+    Airflow task) take turns step by step, and each step is idempotent for its day, so they end as one run would.
+
+    PostgreSQL: a session advisory lock; SQLite: an exclusive `flock` on a file beside the database. Both are
+    released when the holder dies (SIGKILL, a terminated session), so a killed run never blocks the next.
+    """
+    if store.dialect.name == "postgresql":
+        from sqlalchemy import text
+
+        with store.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _STEP_LOCK_KEY})
+            conn.commit()
+            try:
+                yield
+            finally:
+                if not conn.closed and not conn.invalidated:
+                    try:
+                        conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _STEP_LOCK_KEY})
+                        conn.commit()
+                    except Exception:  # noqa: BLE001 - a lost session has released the lock already
+                        pass
+        return
+    if store.dialect.name != "sqlite" or not store.url.database or store.url.database == ":memory:":
+        yield
+        return
+    import fcntl
+
+    lock_path = f"{store.url.database}.step-lock"
+    with open(lock_path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 @contextmanager
 def logged_step(store: Engine, run_id: str, day: date, step: str):
-    """Record a step in the append-only run log, with its outcome."""
+    """Record a step in the append-only run log, with its outcome; one step at a time on the store."""
+    with store_step_lock(store), _logged_step(store, run_id, day, step) as detail:
+        yield detail
+
+
+@contextmanager
+def _logged_step(store: Engine, run_id: str, day: date, step: str):
     step_id = f"{run_id}:{step}"
     with store.begin() as conn:
         conn.execute(run_tables.run_log.insert().values(
