@@ -77,6 +77,9 @@ def cmd_demo(args) -> int:
     end_day = today_in_tehran()
     days = last_complete_days(args.days)
     print(f"Rasad demo: simulated Ombazar (seed {args.seed}), monitoring the Tehran days {days[0]} .. {days[-1]}")
+    # monitoring (and the daily DAG) begins with the first demo day: a demo run again days later starts afresh
+    # rather than being refused for the days in between (docs/operations.md, "No day is skipped")
+    os.environ.setdefault("RASAD_MONITORING_START_DAY", days[0].isoformat())
     if not args.no_airflow:
         _airflow("db", "migrate")
     for day in days:
