@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 
 export GX_ANALYTICS_ENABLED := False
 
-.PHONY: demo test bench airflow dashboard lint lock clean
+.PHONY: demo test bench airflow dashboard lint audit lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed (set PYTHON=/path/to/python3.11)"; exit 1; }
@@ -35,7 +35,8 @@ bench: $(STAMP)
 ## airflow: Airflow's own UI (standalone) with Rasad's DAGs on the embedded store
 airflow: $(STAMP)
 	PATH=$(CURDIR)/$(BIN):$$PATH AIRFLOW_HOME=$(CURDIR)/var/airflow AIRFLOW__CORE__DAGS_FOLDER=$(CURDIR)/dags \
-	AIRFLOW__CORE__LOAD_EXAMPLES=False RASAD_VAR_DIR=$(CURDIR)/var $(BIN)/airflow standalone
+	AIRFLOW__CORE__LOAD_EXAMPLES=False RASAD_VAR_DIR=$(CURDIR)/var RASAD_AIRFLOW_EMBEDDED_DEFAULT=true \
+	$(BIN)/airflow standalone
 
 ## dashboard: the Fardap dashboard and the officers' inbox on the embedded store (http://127.0.0.1:8501)
 dashboard: $(STAMP)
@@ -45,6 +46,11 @@ dashboard: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check pipelines dags tests bench setup.py
 	$(BIN)/mypy
+
+## audit: pip-audit over requirements.lock (PyPI's service, then OSV's, then the OSV database stored offline at
+## RASAD_AUDIT_OFFLINE_DB_DIR); exit 2 with a WARNING when no database was reached (docs/operations.md)
+audit: $(STAMP)
+	$(BIN)/python -m pipelines.orchestration.dependency_audit --lock requirements.lock
 
 ## lock: re-pin every dependency after changing pyproject.toml
 lock:

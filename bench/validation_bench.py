@@ -4,6 +4,7 @@
     .venv/bin/python bench/validation_bench.py 250000                       # any sizes
     .venv/bin/python bench/validation_bench.py --entity deliveries 300000   # loosely typed, as SQLite hands them
     .venv/bin/python bench/validation_bench.py --entity deliveries --typed 300000  # typed, as PostgreSQL does
+    .venv/bin/python bench/validation_bench.py --data-docs 20000            # and the run's Data Docs, once
 
 Prints one line per size: seconds and µs a row (wall clock, and the process's CPU time, steadier on a
 shared machine), and the split into valid / quarantined / duplicates.
@@ -13,8 +14,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +25,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pipelines.ingest.validation import validate_batch  # noqa: E402
+from pipelines.ingest import data_docs  # noqa: E402
+from pipelines.ingest.validation import entity_suites, validate_batch  # noqa: E402
 from pipelines.source.contract import COMPLAINTS, RECEIVED_QUALITIES, UNITS  # noqa: E402
 
 EXTRACTED_AT = datetime(2026, 11, 26, 0, 0, tzinfo=UTC)
@@ -167,6 +170,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("sizes", nargs="*", type=int, default=[100_000, 1_000_000])
     parser.add_argument("--entity", choices=["offers", "deliveries"], default="offers")
     parser.add_argument("--typed", action="store_true", help="deliveries typed as PostgreSQL hands them")
+    parser.add_argument("--data-docs", action="store_true",
+                        help="collect the results as a run does, then time its Checkpoint and Data Docs (once)")
     args = parser.parse_args(argv)
     t0 = time.perf_counter()
     raw, kwargs = make(args.entity, 100, args.typed)
@@ -175,7 +180,8 @@ def main(argv: list[str] | None = None) -> None:
     for n in args.sizes:
         raw, kwargs = make(args.entity, n, args.typed)
         t0, cpu0 = time.perf_counter(), time.process_time()
-        out = validate_batch(args.entity, raw, extracted_at=EXTRACTED_AT, **kwargs)
+        with data_docs.collecting() as validated:
+            out = validate_batch(args.entity, raw, extracted_at=EXTRACTED_AT, **kwargs)
         seconds, cpu = time.perf_counter() - t0, time.process_time() - cpu0
         assert out.rows_in == len(out.valid) + len(out.quarantined) + out.duplicates_dropped
         print(
@@ -183,6 +189,14 @@ def main(argv: list[str] | None = None) -> None:
             f"{seconds / len(raw) * 1e6:5.1f} µs/row (CPU {cpu:.2f} s, {cpu / len(raw) * 1e6:.1f} µs/row)  "
             f"valid {len(out.valid):,}  quarantined {len(out.quarantined):,}  duplicates {out.duplicates_dropped:,}"
         )
+        if args.data_docs:
+            with tempfile.TemporaryDirectory() as var_dir:
+                t0, cpu0 = time.perf_counter(), time.process_time()
+                index = data_docs.publish(Path(var_dir), validated, date(2026, 11, 25), "bench",
+                                          entity_suites(validated.entities))
+                seconds, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+                assert index is not None and index.exists()
+                print(f"  the run's Checkpoint and Data Docs (once a run): {seconds:6.2f} s (CPU {cpu:.2f} s)")
 
 
 if __name__ == "__main__":

@@ -21,13 +21,15 @@ import pendulum
 from airflow.sdk import dag, get_current_context, task
 from airflow.timetables.interval import CronDataIntervalTimetable
 
-from pipelines.orchestration.airflow_glue import notify_engineers
+from pipelines.orchestration.airflow_glue import notify_engineers, retry_policy, task_timeout
 
 default_args = {
     "owner": "rasad",
     "retries": 1,
     "retry_delay": timedelta(minutes=30),
     "on_failure_callback": notify_engineers,
+    "execution_timeout": task_timeout(),
+    "retry_policy": retry_policy(),
 }
 
 

@@ -19,17 +19,18 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pendulum
 from airflow.sdk import dag, get_current_context, task
 from airflow.timetables.interval import CronDataIntervalTimetable
 
-from pipelines.orchestration.airflow_glue import notify_engineers
+from pipelines.orchestration.airflow_glue import daily_start_date, notify_engineers, retry_policy, task_timeout
 
 default_args = {
     "owner": "rasad",
     "retries": 2,
     "retry_delay": timedelta(minutes=5),
     "on_failure_callback": notify_engineers,
+    "execution_timeout": task_timeout(),
+    "retry_policy": retry_policy(),
 }
 
 
@@ -43,8 +44,10 @@ def _day_and_run():
 @dag(
     dag_id="ombazar_quality_daily",
     schedule=CronDataIntervalTimetable("0 0 * * *", timezone="Asia/Tehran"),
-    start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Tehran"),
-    catchup=False,
+    # catch-up on: after a scheduler outage every missed day is monitored, in order (max_active_runs=1);
+    # RASAD_MONITORING_START_DAY pins where monitoring begins, else it is a short window before today
+    start_date=daily_start_date(),
+    catchup=True,
     max_active_runs=1,
     default_args=default_args,
     tags=["rasad", "ombazar", "quality"],
@@ -53,9 +56,11 @@ def _day_and_run():
 def ombazar_quality_daily():
     @task
     def check_reference_fresh() -> str:
+        from pipelines.orchestration.daily_steps import check_no_day_skipped
         from pipelines.orchestration.daily_steps import check_reference_fresh as check_fresh
 
         settings, day, _ = _day_and_run()
+        check_no_day_skipped(settings, day)
         return check_fresh(settings, day).isoformat()
 
     @task

@@ -26,7 +26,7 @@ import pendulum
 from airflow.sdk import Asset, dag, get_current_context, task
 from airflow.timetables.interval import CronDataIntervalTimetable
 
-from pipelines.orchestration.airflow_glue import notify_engineers
+from pipelines.orchestration.airflow_glue import notify_engineers, retry_policy, task_timeout
 
 REFERENCE_CHECKED = Asset("rasad://reference/checked")
 
@@ -35,6 +35,8 @@ default_args = {
     "retries": 2,
     "retry_delay": timedelta(minutes=5),
     "on_failure_callback": notify_engineers,
+    "execution_timeout": task_timeout(),
+    "retry_policy": retry_policy(),
 }
 
 

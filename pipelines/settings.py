@@ -6,6 +6,7 @@ The store is the embedded SQLite file under `var/` unless `RASAD_STORE_URL` name
 
 from __future__ import annotations
 
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -184,6 +185,32 @@ class Settings(BaseSettings):
     # the specialized rahyaris' weekly digest goes out on this Jalali weekday (0 = Saturday .. 6 = Friday)
     weekly_digest_jalali_weekday: int = 6
     weekly_digest_days: int = 7
+
+    # ---- issue 13: engineers hear about it (docs/operations.md)
+    # the first Tehran day Rasad monitors: the daily DAG starts there and catches up every day since; a run of
+    # day D refuses to start while D-1 (on or after this day) has no successful run. Unset: the DAG starts
+    # `catchup_days` before today, and monitoring begins with the first day that ran to the end
+    monitoring_start_day: date | None = None
+    catchup_days: int = 7
+    # every Airflow task is killed and failed (then retried) after this long
+    task_timeout_minutes: float = 180.0
+    # a daily run not finished (reports sent) by this hour, Tehran time, of the day after the monitored day
+    # raises a deadline alert (the DAG ombazar_report_deadline)
+    report_deadline_tehran_hour: int = Field(default=8, ge=0, le=23)
+    # who hears about failures and deadline misses (the `rasad_smtp` connection's extra `to` wins)
+    engineers_email: str | None = None
+    # in Airflow, without the `rasad_store` / `ombazar_source` connections and without RASAD_STORE_URL /
+    # RASAD_SOURCE_URL, the tasks use the embedded SQLite files under var/ only when this is true (the demo and
+    # `make airflow` set it); otherwise they fail: a missing connection never silently becomes var/rasad.db
+    airflow_embedded_default: bool = False
+    # pip-audit: an OSV database stored offline (a directory of OSV JSON files), used when the online
+    # vulnerability services cannot be reached (docs/operations.md, `make audit`)
+    audit_offline_db_dir: Path | None = None
+    # every extraction run's validation results go to a GX Checkpoint whose Data Docs are built under
+    # <var_dir>/gx/uncommitted/data_docs/local_site/index.html
+    data_docs_enabled: bool = True
+    # the Data Docs index lists the newest this many validation results (4 entities a run)
+    data_docs_index_results: int = 400
 
     @property
     def resolved_store_url(self) -> str:

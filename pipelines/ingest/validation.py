@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from pipelines.i18n.persian import DIGITS_TO_LATIN
+from pipelines.ingest import data_docs
 from pipelines.resources import shipped_dir
 from pipelines.source.contract import (
     CONTROL_CHARACTERS,
@@ -978,6 +979,11 @@ def _exact_duplicates(rows: pd.DataFrame, key: str) -> np.ndarray:
     return exact
 
 
+def entity_suites(entities: Iterable[str]) -> dict[str, Any]:
+    """The loaded expectation suite of each entity (for the run's Data Docs)."""
+    return {entity: _runtime().suite(entity_contract(entity)) for entity in entities}
+
+
 def validate_batch(
     entity: str,
     raw: pd.DataFrame,
@@ -1030,6 +1036,7 @@ def validate_batch(
         frame[r.column] = _related_values(frame[r.via], (related or {}).get(r.column))
     latest_allowed = extracted_at + future_tolerance
     results = _run_suite(contract, frame, latest_allowed)
+    data_docs.note(entity, contract.suite_name, results, len(frame), _config_key)  # the run's Data Docs
     failures = _failures_from_results(contract, rows, frame, typed, results, latest_allowed, future_tolerance)
     failures += _parse_failures(contract, frame, typed, failures)
     failures += _reference_failures(contract, frame, known)

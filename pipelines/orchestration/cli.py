@@ -26,13 +26,14 @@ def _days_of(args) -> list[date]:
 
 
 def cmd_run(args) -> int:
-    from pipelines.orchestration.daily_steps import run_day, run_range
+    from pipelines.orchestration.daily_steps import check_no_day_skipped, run_day, run_range
     from pipelines.store.engine import store_engine
     from pipelines.store.migrate import upgrade_store
 
     settings = get_settings()
     upgrade_store(store_engine(settings))
     days = _days_of(args)
+    check_no_day_skipped(settings, days[0])
     # a range is a backfill: everything the source holds is staged first (docs/backfill.md)
     summaries = run_range(settings, days) if len(days) > 1 else [run_day(settings, days[0])]
     for day, summary in zip(days, summaries, strict=True):
@@ -50,6 +51,8 @@ def airflow_env() -> dict[str, str]:
     env.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
     env.setdefault("AIRFLOW__CORE__DEFAULT_TIMEZONE", "Asia/Tehran")
     env.setdefault("GX_ANALYTICS_ENABLED", "False")
+    # the demo runs on the embedded SQLite files: said explicitly, as a missing connection is an error otherwise
+    env.setdefault("RASAD_AIRFLOW_EMBEDDED_DEFAULT", "true")
     env["RASAD_VAR_DIR"] = str(settings.var_dir.resolve())
     return env
 
@@ -74,6 +77,9 @@ def cmd_demo(args) -> int:
     end_day = today_in_tehran()
     days = last_complete_days(args.days)
     print(f"Rasad demo: simulated Ombazar (seed {args.seed}), monitoring the Tehran days {days[0]} .. {days[-1]}")
+    # monitoring (and the daily DAG) begins with the first demo day: a demo run again days later starts afresh
+    # rather than being refused for the days in between (docs/operations.md, "No day is skipped")
+    os.environ.setdefault("RASAD_MONITORING_START_DAY", days[0].isoformat())
     if not args.no_airflow:
         _airflow("db", "migrate")
     for day in days:

@@ -45,14 +45,70 @@ class ReferenceStaleError(UserError, RuntimeError):
     """The reference data is too old (or missing) for the monitored day."""
 
 
+class DaySkippedError(UserError, RuntimeError):
+    """The day before the monitored day has not been monitored to the end: no day is skipped."""
+
+
+class ReportDeadlineMissedError(UserError, RuntimeError):
+    """A day's run had not sent its reports by the deadline."""
+
+
 def new_run_id(day: date, origin: str = "cli") -> str:
     """A run id that says where it came from and which day it monitors."""
     return f"{origin}-{day.isoformat()}-{uuid.uuid4().hex[:8]}"
 
 
+# pg_advisory_lock key of the store's step lock ("rasad" in ASCII)
+_STEP_LOCK_KEY = 0x7261736164
+
+
+@contextmanager
+def store_step_lock(store: Engine):
+    """One step at a time on a store, across processes: two runs at once (two `rasad run`, or one beside an
+    Airflow task) take turns step by step, and each step is idempotent for its day, so they end as one run would.
+
+    PostgreSQL: a session advisory lock; SQLite: an exclusive `flock` on a file beside the database. Both are
+    released when the holder dies (SIGKILL, a terminated session), so a killed run never blocks the next.
+    """
+    if store.dialect.name == "postgresql":
+        from sqlalchemy import text
+
+        with store.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _STEP_LOCK_KEY})
+            conn.commit()
+            try:
+                yield
+            finally:
+                if not conn.closed and not conn.invalidated:
+                    try:
+                        conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _STEP_LOCK_KEY})
+                        conn.commit()
+                    except Exception:  # noqa: BLE001 - a lost session has released the lock already
+                        pass
+        return
+    if store.dialect.name != "sqlite" or not store.url.database or store.url.database == ":memory:":
+        yield
+        return
+    import fcntl
+
+    lock_path = f"{store.url.database}.step-lock"
+    with open(lock_path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 @contextmanager
 def logged_step(store: Engine, run_id: str, day: date, step: str):
-    """Record a step in the append-only run log, with its outcome."""
+    """Record a step in the append-only run log, with its outcome; one step at a time on the store."""
+    with store_step_lock(store), _logged_step(store, run_id, day, step) as detail:
+        yield detail
+
+
+@contextmanager
+def _logged_step(store: Engine, run_id: str, day: date, step: str):
     step_id = f"{run_id}:{step}"
     with store.begin() as conn:
         conn.execute(run_tables.run_log.insert().values(
@@ -85,19 +141,68 @@ def check_reference_fresh(settings: Settings, day: date) -> date:
     return as_of
 
 
+def check_no_day_skipped(settings: Settings, day: date) -> date | None:
+    """Refuse to monitor `day` while the day before it, since monitoring began, has no successful run.
+
+    Monitoring began on `monitoring_start_day`, or else on the first day whose run reached its reports. A
+    scheduler outage or a failed day therefore stops the days after it, loudly, until it is run (Airflow
+    catches the missed days up in order; by hand: `rasad run --date D-1`). Returns when monitoring began
+    (None: this is the first day).
+    """
+    from sqlalchemy import func, select
+
+    from pipelines.store.types import as_day
+
+    log_table = run_tables.run_log
+    done = (log_table.c.step == "report") & (log_table.c.status == "success")
+    with store_engine(settings).connect() as conn:
+        first = conn.execute(select(func.min(log_table.c.day)).where(done)).scalar()
+        began = settings.monitoring_start_day or (as_day(first) if first is not None else None)
+        previous = day - timedelta(days=1)
+        if began is None or previous < began:
+            return began
+        ran = conn.execute(select(log_table.c.run_id).where(done, log_table.c.day == previous).limit(1)).first()
+    if ran is None:
+        raise DaySkippedError(
+            f"Tehran day {previous} has no successful run (monitoring began on {began}): monitor it before {day} "
+            f"(`rasad run --date {previous}`, or clear its Airflow run); no day is skipped")
+    return began
+
+
+def check_report_deadline(settings: Settings, day: date) -> str:
+    """Fail unless the daily run of `day` has sent its reports (the deadline alert's check, run at the hour)."""
+    from sqlalchemy import select
+
+    log_table = run_tables.run_log
+    with store_engine(settings).connect() as conn:
+        steps = {row.step for row in conn.execute(
+            select(log_table.c.step).where(log_table.c.day == day, log_table.c.status == "success"))}
+    if "send" not in steps:
+        how_far = ", ".join(s for s in ("extract", "check", "findings", "report") if s in steps) or "nothing"
+        raise ReportDeadlineMissedError(
+            f"deadline missed: the daily run of Tehran day {day} had not sent its reports by "
+            f"{settings.report_deadline_tehran_hour:02d}:00 Tehran on {day + timedelta(days=1)} "
+            f"(steps done: {how_far})")
+    return f"the reports of {day} went out before the deadline"
+
+
 def extract(settings: Settings, day: date, run_id: str, before: datetime | None = None,
             last_day: date | None = None) -> list[dict]:
     """Extract, validate, park, quarantine and stage the source's changes for `day` (or on to `before`)."""
+    from pipelines.ingest import data_docs
     from pipelines.ingest.extraction import check_quarantine_share, extract_day
     from pipelines.source.reader import open_source
 
     store = store_engine(settings)
-    with logged_step(store, run_id, day, "extract") as detail:
-        counts = extract_day(
-            open_source(settings), store, day, run_id,
-            future_tolerance=timedelta(minutes=settings.future_tolerance_minutes), before=before,
-            last_day=last_day, allowed_lateness_days=settings.allowed_lateness_days,
-        )
+    with logged_step(store, run_id, day, "extract") as detail, data_docs.collecting() as validated:
+        try:
+            counts = extract_day(
+                open_source(settings), store, day, run_id,
+                future_tolerance=timedelta(minutes=settings.future_tolerance_minutes), before=before,
+                last_day=last_day, allowed_lateness_days=settings.allowed_lateness_days,
+            )
+        finally:  # what was validated is documented, whether or not the extraction then succeeded
+            detail["data_docs"] = _publish_data_docs(settings, validated, day, run_id)
         detail["entities"] = [asdict(c) for c in counts]
         unbalanced = [c.entity for c in counts if not c.balanced]
         if unbalanced:
@@ -105,6 +210,23 @@ def extract(settings: Settings, day: date, run_id: str, before: datetime | None 
         # a batch mostly (or wholly) quarantined is a broken source: the task fails with the counts
         check_quarantine_share(counts, settings.max_quarantine_share)
     return [asdict(c) for c in counts]
+
+
+def _publish_data_docs(settings: Settings, validated, day: date, run_id: str) -> str | None:
+    """The run's validation results as a run of the GX Checkpoint, its Data Docs rebuilt (once per run)."""
+    from pipelines.ingest import data_docs
+    from pipelines.ingest.validation import entity_suites
+
+    if not settings.data_docs_enabled or not validated.entities:
+        return None
+    try:
+        index = data_docs.publish(settings.var_dir, validated, day, run_id, entity_suites(validated.entities),
+                                  runs_listed=settings.data_docs_index_results)
+    except Exception as exc:  # noqa: BLE001 - the documents of a run never fail the run itself
+        log.error("Data Docs not built for %s (%s): %s: %s", day, run_id, type(exc).__name__, exc)
+        return f"failed: {type(exc).__name__}: {exc}"
+    log.info("Data Docs of %s: %s", day, index)
+    return str(index) if index else None
 
 
 def _seller_routing(conn, day: date) -> pd.DataFrame:

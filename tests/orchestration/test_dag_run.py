@@ -30,8 +30,9 @@ def airflow_db():
 
 
 def test_dag_test_monitors_the_tehran_day_of_its_data_interval(airflow_db, settings_for):
-    settings = settings_for()
     day = END_DAY - timedelta(days=1)
+    # no Airflow connections: the embedded store, said explicitly; monitoring (and the DAG) begins on the day
+    settings = settings_for(airflow_embedded_default=True, monitoring_start_day=day.isoformat())
     simulate_into(settings, SEED, HISTORY_DAYS, END_DAY, MonitoredDay(day).end, SMALL)
 
     from airflow.dag_processing.dagbag import DagBag
