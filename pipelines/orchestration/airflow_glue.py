@@ -6,7 +6,9 @@ Everything here imports Airflow lazily, so `pipelines` stays importable without 
 from __future__ import annotations
 
 import logging
+import os
 import smtplib
+import socket
 from datetime import date
 from email.message import EmailMessage
 
@@ -101,6 +103,15 @@ def resolve_settings() -> Settings:
     if smtp is not None:
         overrides.update(smtp_settings(smtp))
     return settings.model_copy(update=overrides) if overrides else settings
+
+
+def worker_hostname() -> str:
+    """`[core] hostname_callable` for several Celery workers on one machine: the worker's own name.
+
+    `deploy/celery-local.sh` starts each worker with `RASAD_WORKER_NAME` (w1@host, w2@host, ...), so the task
+    instances say which worker ran them; elsewhere (one worker per machine or container) it is the host's name.
+    """
+    return os.environ.get("RASAD_WORKER_NAME") or socket.getfqdn()
 
 
 def notify_engineers(context) -> None:

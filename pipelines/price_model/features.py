@@ -26,6 +26,14 @@ def taxonomy_prefix(code: pd.Series, parts: int) -> pd.Series:
     return split.str[:parts].str.join(".")
 
 
+def in_fields(category_codes: pd.Series, fields: list[str]) -> pd.Series:
+    """Which codes belong to one of the taxonomy `fields` (the field itself, or a code under it)."""
+    codes = category_codes.astype(str)
+    if not fields:
+        return pd.Series(False, index=category_codes.index)
+    return codes.isin(fields) | codes.str.startswith(tuple(f"{field}." for field in fields))
+
+
 def _group_stats(values: pd.Series, keys: list[pd.Series], floor: float) -> tuple[pd.Series, ...]:
     """Size, median and robust scale (1.4826·MAD, at least `floor`) of each row's group."""
     grouped = values.groupby(keys, sort=False, dropna=False)
@@ -63,16 +71,25 @@ def price_features(
     day: MonitoredDay,
     settings: Settings,
     seller_province: pd.DataFrame | None = None,
+    fields: list[str] | None = None,
 ) -> pd.DataFrame:
     """One row per active offer with the relative price features the rules and the model read.
 
     `offer_versions`: staged versions (offer_id, updated_at, unit_price_rial) of the history window;
-    `seller_province`: seller_id → province_id (without it there is no province band).
+    `seller_province`: seller_id → province_id (without it there is no province band);
+    `fields`: only the offers of these taxonomy fields (a partition of the day), with the same features as
+    when every offer is computed at once: no band reaches beyond a field, and the nesieh norm is taken from all.
     """
     f = active_offers(offers, day).reset_index(drop=True)
     f = f[f["unit_price_rial"].astype(float) > 0]
     if f.empty:
         return f
+    nesieh = nesieh_markup_features(f, settings)
+    if fields is not None:
+        keep = in_fields(f["category_code"], fields)
+        f, nesieh = f[keep], nesieh[keep]
+        if f.empty:
+            return f
     if seller_province is not None and not seller_province.empty:
         province = f["seller_id"].map(seller_province.drop_duplicates("seller_id").set_index("seller_id")
                                       ["province_id"])
@@ -108,7 +125,7 @@ def price_features(
     # a change back towards the peers (a corrected slip) is not an abnormal jump: count only moves away
     away = f["log_ratio"].abs() > (f["log_ratio"] - f["nearest_log_ratio"]).abs()
     f["jump_away_log_ratio"] = f["nearest_log_ratio"].where(away, 0.0)
-    f = f.join(nesieh_markup_features(f, settings))
+    f = f.join(nesieh)
     f["price_rule_score"] = price_rule_score(f, settings)
     return f
 
