@@ -6,8 +6,9 @@ the promised quality, on time, and at a price that is not abnormal?
 
 - The data interval is the day `[D 00:00+03:30, D+1 00:00+03:30)`; every task derives D from it.
 - `extract_and_validate` stages what changed at the source (every version), quarantining bad rows
-  with the failed expectation; `plan_price_partitions` and `plan_report_partitions` split the day's heavy steps; `price_rules` is mapped
-  over taxonomy fields (dynamic task mapping: one task instance a partition, on any worker);
+  with the failed expectation; `plan_price_partitions` and `plan_report_partitions` split the day's
+  heavy steps; `price_rules` is mapped over taxonomy fields (dynamic task mapping: one task instance a
+  partition, on any worker);
   `run_checks` reads the marketplace as it stood at the end of D and takes the price partitions' hits;
   `update_findings` rebuilds finding episodes; `write_reports` is mapped over groups of provinces;
   `send_reports` queues the report emails in the outbox (once per day) and delivers them over `rasad_smtp`.

@@ -6,6 +6,7 @@
 #   deploy/celery-local.sh down    # stop what `up` started (each process group, by its pid file)
 #   deploy/celery-local.sh status  # which processes run
 #   deploy/celery-local.sh env     # print the environment file to `source` before `airflow ...` commands
+#   deploy/celery-local.sh day D   # run the daily DAG for Tehran day D (YYYY-MM-DD) and wait for its end
 #
 # Every knob is an environment variable with a local default:
 #   RASAD_CELERY_DIR      var/celery                  pid files, logs, AIRFLOW_HOME, airflow.env
@@ -58,6 +59,8 @@ export AIRFLOW__API__PORT=$API_PORT
 export AIRFLOW__API__BASE_URL="http://127.0.0.1:$API_PORT"
 export AIRFLOW__API_AUTH__JWT_SECRET="$(cat "$DIR/jwt_secret")"
 export AIRFLOW__API__SECRET_KEY="$(cat "$DIR/jwt_secret")"
+# on loopback only: every caller of the local API is an admin (production: a real auth manager, compose file)
+export AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS=True
 export AIRFLOW__LOGGING__BASE_LOG_FOLDER="$DIR/airflow/logs"
 export AIRFLOW_CONN_RASAD_STORE="postgresql://$PG_HOSTPART/$STORE_DB"
 export RASAD_STORE_URL="postgresql+psycopg://$PG_HOSTPART/$STORE_DB"
@@ -135,10 +138,48 @@ status() {
   done
 }
 
+day() {  # day D: unpause the daily DAG, trigger the run whose data interval is Tehran day D, wait for its end
+  local d="${1:?usage: $0 day YYYY-MM-DD}"
+  # shellcheck disable=SC1091
+  source "$DIR/airflow.env"
+  "$BIN/python" - "http://127.0.0.1:$API_PORT" "$d" "${RASAD_CELERY_WAIT:-1}" <<'EOF'
+import json, sys, time, urllib.error, urllib.request
+from datetime import date, timedelta
+
+api, day, wait = sys.argv[1] + "/api/v2/dags/ombazar_quality_daily", date.fromisoformat(sys.argv[2]), sys.argv[3] == "1"
+
+def call(method, path, body=None):
+    req = urllib.request.Request(api + path, method=method, data=json.dumps(body).encode() if body else None,
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        return json.load(resp)
+
+for attempt in range(180):  # the API server may be starting, the DAG processor may not have parsed the DAG yet
+    try:
+        call("PATCH", "", {"is_paused": False})
+        break
+    except (urllib.error.URLError, ConnectionError) as err:
+        if attempt == 179 or (isinstance(err, urllib.error.HTTPError) and err.code != 404):
+            raise
+        time.sleep(1)
+start, end = f"{day.isoformat()}T00:00:00+03:30", f"{(day + timedelta(days=1)).isoformat()}T00:00:00+03:30"
+run = call("POST", "/dagRuns", {"dag_run_id": f"day__{day.isoformat()}__{int(time.time())}", "logical_date": start,
+                                "data_interval_start": start, "data_interval_end": end})
+print(run["dag_run_id"], flush=True)
+while wait:
+    state = call("GET", f"/dagRuns/{run['dag_run_id']}")["state"]
+    if state in ("success", "failed"):
+        print(state)
+        sys.exit(0 if state == "success" else 1)
+    time.sleep(2)
+EOF
+}
+
 case "${1:-}" in
   up) up ;;
   down) down ;;
   status) status ;;
   env) write_env; cat "$DIR/airflow.env" ;;
-  *) echo "usage: $0 up|down|status|env"; exit 2 ;;
+  day) shift; day "$@" ;;
+  *) echo "usage: $0 up|down|status|env|day D"; exit 2 ;;
 esac

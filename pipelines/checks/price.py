@@ -31,7 +31,7 @@ import pandas as pd
 
 from pipelines.checks import OBSERVATION_COLUMNS, Observations, empty_observations, severity_from_impact
 from pipelines.monitored_day import MonitoredDay
-from pipelines.price_model.features import peer_hits, price_features, taxonomy_prefix
+from pipelines.price_model.features import peer_hits, price_features
 from pipelines.reference.routing import seller_provinces
 from pipelines.settings import Settings
 

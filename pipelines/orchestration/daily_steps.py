@@ -27,7 +27,6 @@ from pipelines.checks.price import (
     read_price_inputs,
     with_units_ordered,
 )
-from pipelines.price_model.features import taxonomy_prefix
 from pipelines.checks.quality import quality_defects
 from pipelines.checks.source_silence import source_silent
 from pipelines.errors import UserError
@@ -39,6 +38,7 @@ from pipelines.findings.episodes import (
 )
 from pipelines.monitored_day import MonitoredDay
 from pipelines.orchestration import tables as run_tables
+from pipelines.price_model.features import taxonomy_prefix
 from pipelines.reference.routing import recipients_on, route_sellers, seller_provinces
 from pipelines.settings import Settings
 from pipelines.state.market import first_judged_day, market_state

@@ -26,7 +26,6 @@ import sqlalchemy as sa
 
 from pipelines.findings import tables as findings_tables
 from pipelines.monitored_day import MonitoredDay
-from pipelines.orchestration.cli import logical_date_for
 from pipelines.reports import tables as report_tables
 from pipelines.settings import Settings
 from pipelines.simulator.run import simulate_into
@@ -141,45 +140,32 @@ def _snapshot(store_url: str) -> dict[str, pd.DataFrame]:
     return out
 
 
-def _airflow(cluster, *args: str) -> str:
-    done = subprocess.run([str(BIN / "airflow"), *args], env=cluster["env"], capture_output=True, text=True,
-                          timeout=120)
-    assert done.returncode == 0, f"airflow {' '.join(args)}: {done.stdout[-2000:]}{done.stderr[-2000:]}"
-    return done.stdout
-
-
 def test_two_celery_workers_share_the_day_and_survive_one_killed(cluster, tmp_path):
     meta = sa.create_engine(cluster["meta_url"].replace("postgresql://", "postgresql+psycopg://"))
     tis = sa.text("SELECT task_id, map_index, state, hostname, try_number FROM task_instance "
                   "WHERE dag_id = :d ORDER BY task_id, map_index")
 
-    # the same simulated world twice: one store for the workers, one for the single-process run
-    workers_settings = _settings(cluster["var"], cluster["store_url"])
-    simulate_into(workers_settings, SEED, HISTORY_DAYS, END_DAY, MonitoredDay(DAY).end, SMALL)
-    single_db, single_url = create_pg_database()
-    try:
-        single_env = {**cluster["base"], "RASAD_VAR_DIR": str(tmp_path / "single"), "RASAD_STORE_URL": single_url,
-                      "PYTHONPATH": str(REPO), "GX_ANALYTICS_ENABLED": "False"}
-        subprocess.run([str(BIN / "rasad"), "db", "upgrade"], env=single_env, check=True, capture_output=True)
-        simulate_into(_settings(tmp_path / "single", single_url), SEED, HISTORY_DAYS, END_DAY,
-                      MonitoredDay(DAY).end, SMALL)
-        single = subprocess.run([str(BIN / "rasad"), "run", "--date", DAY.isoformat()], env=single_env,
-                                capture_output=True, text=True, timeout=300)
-        assert single.returncode == 0, single.stdout + single.stderr
-        expected = _snapshot(single_url)
-    finally:
-        drop_pg_database(single_db)
-
-    # the DAG processor has parsed the DAG: unpause it and trigger the day
-    deadline = time.monotonic() + 90
-    with meta.connect() as conn:
-        while not conn.execute(sa.text("SELECT 1 FROM dag WHERE dag_id = :d"), {"d": DAG_ID}).first():
-            assert time.monotonic() < deadline, "the DAG processor never wrote the DAG: see logs/dag-processor.log"
-            time.sleep(1)
-            conn.rollback()
-    _airflow(cluster, "dags", "unpause", DAG_ID)
+    # the simulated world, for the workers' store; the trigger of the run whose data interval is Tehran day DAY
+    simulate_into(_settings(cluster["var"], cluster["store_url"]), SEED, HISTORY_DAYS, END_DAY,
+                  MonitoredDay(DAY).end, SMALL)
     started = time.monotonic()
-    _airflow(cluster, "dags", "trigger", DAG_ID, "--logical-date", logical_date_for(DAY))
+    trigger = subprocess.run([str(REPO / "deploy" / "celery-local.sh"), "day", DAY.isoformat()],
+                             env={**cluster["base"], "RASAD_CELERY_WAIT": "0"}, capture_output=True, text=True,
+                             timeout=240)
+    assert trigger.returncode == 0, trigger.stdout + trigger.stderr
+
+    # meanwhile, the same world on a store of its own, monitored by `rasad run` in one process
+    single_db, single_url = create_pg_database()
+    single_env = {**cluster["base"], "RASAD_VAR_DIR": str(tmp_path / "single"), "RASAD_STORE_URL": single_url,
+                  "PYTHONPATH": str(REPO), "GX_ANALYTICS_ENABLED": "False"}
+    simulate = (f"from pipelines.settings import get_settings; from pipelines.simulator.run import simulate_into; "
+                f"from pipelines.monitored_day import MonitoredDay; from tests.pipeline_helpers import *; "
+                f"from datetime import date; simulate_into(get_settings(), SEED, HISTORY_DAYS, END_DAY, "
+                f"MonitoredDay(date.fromisoformat('{DAY.isoformat()}')).end, SMALL)")
+    single = subprocess.Popen(
+        ["bash", "-c", f'set -e; "{BIN}/rasad" db upgrade; "{BIN}/python" -c "{simulate}"; '
+                       f'"{BIN}/rasad" run --date {DAY.isoformat()}'],
+        env=single_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
 
     w1_sid = int((cluster["dir"] / "pids" / "worker-w1.pid").read_text())
     killed = None
@@ -198,6 +184,14 @@ def test_two_celery_workers_share_the_day_and_survive_one_killed(cluster, tmp_pa
                 killed = running_on_w1[0]
         time.sleep(0.2)
     elapsed = time.monotonic() - started
+    try:
+        single_out, _ = single.communicate(timeout=300)
+        assert single.returncode == 0, single_out[-3000:]
+        expected = _snapshot(single_url)
+    finally:
+        if single.poll() is None:
+            _kill_session(single.pid)
+        drop_pg_database(single_db)
     with meta.connect() as conn:
         rows = conn.execute(tis, {"d": DAG_ID}).all()
         history = conn.execute(sa.text(
