@@ -115,16 +115,18 @@ up() {
 }
 
 down() {
-  local pidfile pid
+  local pidfile pid left
   for pidfile in "$DIR"/pids/*.pid; do
     [ -e "$pidfile" ] || continue
     pid="$(cat "$pidfile")"
     if kill -0 "$pid" 2>/dev/null; then
-      kill -TERM -- "-$pid" 2>/dev/null || true
+      kill -TERM -- "-$pid" 2>/dev/null || true   # a warm shutdown: workers finish or hand back their tasks
       for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
-      kill -KILL -- "-$pid" 2>/dev/null || true
       echo "stopped $(basename "$pidfile" .pid) (pid $pid)"
     fi
+    # whatever is left of the session `start` made (a task's supervisor may have its own process group)
+    left="$(ps -o pid= -s "$pid" 2>/dev/null | tr -d ' ' | tr '\n' ' ')"
+    if [ -n "$left" ]; then kill -KILL $left 2>/dev/null || true; fi
     rm -f "$pidfile"
   done
 }

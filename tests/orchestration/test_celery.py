@@ -36,7 +36,7 @@ pytestmark = [pytest.mark.celery, pytest.mark.dag]
 DAY = END_DAY - timedelta(days=1)
 DAG_ID = "ombazar_quality_daily"
 BIN = Path(sys.executable).parent
-RUN_TIMEOUT_S = 240
+RUN_TIMEOUT_S = 600  # about 90 s on an idle 2-core machine; far longer when it is shared
 
 
 def _redis_answers(host: str = "127.0.0.1", port: int = 6379) -> bool:
@@ -100,16 +100,18 @@ def cluster(tmp_path):
         ]),
     )
     script = REPO / "deploy" / "celery-local.sh"
+    sessions: list[int] = []
     try:
         up = subprocess.run([str(script), "up"], env=base, capture_output=True, text=True, timeout=240)
+        sessions += [int(p.read_text()) for p in (celery_dir / "pids").glob("*.pid")]
         assert up.returncode == 0, up.stdout + up.stderr
         env = _env_of(celery_dir / "airflow.env", base)
         yield {"dir": celery_dir, "env": env, "base": base, "store_url": store_url, "queue": queue,
                "meta_url": PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{meta_db}", "var": tmp_path / "var"}
     finally:
         subprocess.run([str(script), "down"], env=base, capture_output=True, timeout=60)
-        for pidfile in (celery_dir / "pids").glob("*.pid"):  # whatever `down` left: whole sessions
-            _kill_session(int(pidfile.read_text()))
+        for sid in sessions:  # whatever `down` left: every process of each session `up` started
+            _kill_session(sid)
         drop_pg_database(meta_db)
         drop_pg_database(store_db)
         try:
