@@ -69,12 +69,6 @@ def _kill_session(sid: int) -> None:
             pass
 
 
-def _env_of(env_file: Path, base: dict[str, str]) -> dict[str, str]:
-    out = subprocess.run(["bash", "-c", f'set -a; source "{env_file}"; env -0'], env=base, check=True,
-                         capture_output=True).stdout
-    return dict(item.split("=", 1) for item in out.decode().split("\0") if "=" in item)
-
-
 @pytest.fixture
 def cluster(tmp_path):
     """Two Celery workers and the Airflow services, on fresh databases and a queue of their own."""
@@ -105,8 +99,7 @@ def cluster(tmp_path):
         up = subprocess.run([str(script), "up"], env=base, capture_output=True, text=True, timeout=240)
         sessions += [int(p.read_text()) for p in (celery_dir / "pids").glob("*.pid")]
         assert up.returncode == 0, up.stdout + up.stderr
-        env = _env_of(celery_dir / "airflow.env", base)
-        yield {"dir": celery_dir, "env": env, "base": base, "store_url": store_url, "queue": queue,
+        yield {"dir": celery_dir, "base": base, "store_url": store_url, "queue": queue,
                "meta_url": PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{meta_db}", "var": tmp_path / "var"}
     finally:
         subprocess.run([str(script), "down"], env=base, capture_output=True, timeout=60)

@@ -24,11 +24,19 @@ pytestmark = pytest.mark.db
 DAY = END_DAY - timedelta(days=1)
 
 
-@pytest.fixture
-def monitored_day(settings_for):
-    settings = settings_for(daily_partitions=3)
-    simulate_and_run(settings, DAY)
-    return settings
+@pytest.fixture(scope="module")
+def monitored_day(tmp_path_factory):
+    """One simulated day monitored by `rasad run`'s path, shared by the tests of this module."""
+    from pipelines.settings import get_settings
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("RASAD_VAR_DIR", str(tmp_path_factory.mktemp("partitions") / "var"))
+        mp.setenv("RASAD_DAILY_PARTITIONS", "3")
+        get_settings.cache_clear()
+        settings = get_settings()
+        simulate_and_run(settings, DAY)
+        yield settings
+    get_settings.cache_clear()
 
 
 def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
