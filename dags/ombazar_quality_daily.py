@@ -27,10 +27,6 @@ from airflow.sdk import dag, get_current_context, task
 from airflow.timetables.interval import CronDataIntervalTimetable
 
 from pipelines.orchestration.airflow_glue import notify_engineers
-from pipelines.settings import get_settings
-
-# a partition that fails (or whose worker dies) is retried alone, soon: the others keep their results
-PARTITION_RETRY_DELAY = timedelta(seconds=get_settings().partition_retry_delay_seconds)
 
 default_args = {
     "owner": "rasad",
@@ -45,6 +41,13 @@ def _day_and_run():
 
     context = get_current_context()
     return resolve_settings(), monitored_day_of(context), f"airflow-{context['run_id']}"
+
+
+def _partition_retry_delay() -> timedelta:
+    """A partition that fails (or whose worker dies) is retried alone, soon: the others keep their results."""
+    from pipelines.settings import get_settings
+
+    return timedelta(seconds=get_settings().partition_retry_delay_seconds)
 
 
 @dag(
@@ -86,7 +89,7 @@ def ombazar_quality_daily():
         settings, day, _ = _day_and_run()
         return plan_partitions(settings, day)["reports"]
 
-    @task(retries=3, retry_delay=PARTITION_RETRY_DELAY)
+    @task(retries=3, retry_delay=_partition_retry_delay())
     def price_rules(partition: dict) -> list[dict]:
         from pipelines.orchestration.daily_steps import price_partition
 
@@ -107,7 +110,7 @@ def ombazar_quality_daily():
         settings, day, run_id = _day_and_run()
         return refresh(settings, day, run_id)
 
-    @task(retries=3, retry_delay=PARTITION_RETRY_DELAY)
+    @task(retries=3, retry_delay=_partition_retry_delay())
     def write_reports(partition: dict) -> list[str]:
         from pipelines.orchestration.daily_steps import write_reports as write
 
