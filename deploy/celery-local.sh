@@ -125,7 +125,7 @@ down() {
       echo "stopped $(basename "$pidfile" .pid) (pid $pid)"
     fi
     # whatever is left of the session `start` made (a task's supervisor may have its own process group)
-    left="$(ps -o pid= -s "$pid" 2>/dev/null | tr -d ' ' | tr '\n' ' ')"
+    left="$(ps -o pid= -s "$pid" 2>/dev/null | tr -d ' ' | tr '\n' ' ' || true)"
     if [ -n "$left" ]; then kill -KILL $left 2>/dev/null || true; fi
     rm -f "$pidfile"
   done
