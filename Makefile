@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 
 export GX_ANALYTICS_ENABLED := False
 
-.PHONY: demo test bench airflow dashboard lint audit lock clean
+.PHONY: demo test bench airflow celery-up celery-down dashboard lint audit lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed (set PYTHON=/path/to/python3.11)"; exit 1; }
@@ -37,6 +37,16 @@ airflow: $(STAMP)
 	PATH=$(CURDIR)/$(BIN):$$PATH AIRFLOW_HOME=$(CURDIR)/var/airflow AIRFLOW__CORE__DAGS_FOLDER=$(CURDIR)/dags \
 	AIRFLOW__CORE__LOAD_EXAMPLES=False RASAD_VAR_DIR=$(CURDIR)/var RASAD_AIRFLOW_EMBEDDED_DEFAULT=true \
 	$(BIN)/airflow standalone
+
+## celery-up: Airflow on the CeleryExecutor here (PostgreSQL metadata and store, Redis broker): the API server,
+## scheduler, DAG processor and CELERY_WORKERS workers, with pid files and logs in var/celery (docs/scaling.md)
+CELERY_WORKERS ?= 2
+celery-up: $(STAMP)
+	RASAD_CELERY_WORKERS=$(CELERY_WORKERS) RASAD_BIN=$(CURDIR)/$(BIN) deploy/celery-local.sh up
+
+## celery-down: stop what celery-up started
+celery-down:
+	deploy/celery-local.sh down
 
 ## dashboard: the Fardap dashboard and the officers' inbox on the embedded store (http://127.0.0.1:8501)
 dashboard: $(STAMP)

@@ -6,10 +6,13 @@ the promised quality, on time, and at a price that is not abnormal?
 
 - The data interval is the day `[D 00:00+03:30, D+1 00:00+03:30)`; every task derives D from it.
 - `extract_and_validate` stages what changed at the source (every version), quarantining bad rows
-  with the failed expectation; `run_checks` reads the marketplace as it stood at the end of D;
-  `update_findings` rebuilds finding episodes; `write_reports` writes one Persian report per province;
+  with the failed expectation; `plan_price_partitions` and `plan_report_partitions` split the day's
+  heavy steps; `price_rules` is mapped over taxonomy fields (dynamic task mapping: one task instance a
+  partition, on any worker);
+  `run_checks` reads the marketplace as it stood at the end of D and takes the price partitions' hits;
+  `update_findings` rebuilds finding episodes; `write_reports` is mapped over groups of provinces;
   `send_reports` queues the report emails in the outbox (once per day) and delivers them over `rasad_smtp`.
-- Every task is idempotent for its day: a re-run leaves the same findings.
+- Every task is idempotent for its day: a re-run leaves the same findings; a failed partition retries alone.
 
 Run one day by hand: `airflow dags test ombazar_quality_daily <D+1>T00:00:00+03:30`, or
 `rasad run --date D` without Airflow.
@@ -39,6 +42,13 @@ def _day_and_run():
 
     context = get_current_context()
     return resolve_settings(), monitored_day_of(context), f"airflow-{context['run_id']}"
+
+
+def _partition_retry_delay() -> timedelta:
+    """A partition that fails (or whose worker dies) is retried alone, soon: the others keep their results."""
+    from pipelines.settings import get_settings
+
+    return timedelta(seconds=get_settings().partition_retry_delay_seconds)
 
 
 @dag(
@@ -71,11 +81,32 @@ def ombazar_quality_daily():
         return extract(settings, day, run_id)
 
     @task
-    def run_checks() -> dict:
+    def plan_price_partitions() -> list[dict]:
+        from pipelines.orchestration.daily_steps import plan_partitions
+
+        settings, day, _ = _day_and_run()
+        return plan_partitions(settings, day)["price"]
+
+    @task
+    def plan_report_partitions() -> list[dict]:
+        from pipelines.orchestration.daily_steps import plan_partitions
+
+        settings, day, _ = _day_and_run()
+        return plan_partitions(settings, day)["reports"]
+
+    @task(retries=3, retry_delay=_partition_retry_delay())
+    def price_rules(partition: dict) -> list[dict]:
+        from pipelines.orchestration.daily_steps import price_partition
+
+        settings, day, run_id = _day_and_run()
+        return price_partition(settings, day, run_id, partition)
+
+    @task
+    def run_checks(price_parts) -> dict:
         from pipelines.orchestration.daily_steps import check
 
         settings, day, run_id = _day_and_run()
-        return check(settings, day, run_id)
+        return check(settings, day, run_id, price_parts=list(price_parts))
 
     @task
     def update_findings() -> dict:
@@ -84,12 +115,12 @@ def ombazar_quality_daily():
         settings, day, run_id = _day_and_run()
         return refresh(settings, day, run_id)
 
-    @task
-    def write_reports() -> list[str]:
+    @task(retries=3, retry_delay=_partition_retry_delay())
+    def write_reports(partition: dict) -> list[str]:
         from pipelines.orchestration.daily_steps import write_reports as write
 
         settings, day, run_id = _day_and_run()
-        return write(settings, day, run_id)
+        return write(settings, day, run_id, partition)
 
     @task(retries=3, retry_delay=timedelta(minutes=2), retry_exponential_backoff=True)
     def send_reports() -> dict:
@@ -98,8 +129,12 @@ def ombazar_quality_daily():
         settings, day, run_id = _day_and_run()
         return send(settings, day, run_id)
 
-    check_reference_fresh() >> extract_and_validate() >> run_checks() >> update_findings() >> write_reports() \
-        >> send_reports()
-
+    price_plan, report_plan = plan_price_partitions(), plan_report_partitions()
+    check_reference_fresh() >> extract_and_validate() >> price_plan
+    checks = run_checks(price_rules.expand(partition=price_plan))
+    findings = update_findings()
+    reports = write_reports.expand(partition=report_plan)
+    checks >> findings >> report_plan
+    findings >> reports >> send_reports()
 
 ombazar_quality_daily()

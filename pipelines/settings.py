@@ -71,6 +71,11 @@ class Settings(BaseSettings):
     # severity by the rial value at stake
     severity_warning_impact_rial: int = 50_000_000
     severity_critical_impact_rial: int = 500_000_000
+    # the daily DAG maps its price rules (by taxonomy field) and its reports (by province) over at most this
+    # many partitions each: about the task slots of the workers (docs/scaling.md)
+    daily_partitions: int = 4
+    # a failed partition is retried alone, after this many seconds (the DAG reads it when it is parsed)
+    partition_retry_delay_seconds: int = 60
     # reports lead with at most this many findings per province
     attention_budget_findings: int = 20
     # the reference data must have been refreshed within this many days of the monitored day

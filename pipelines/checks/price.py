@@ -34,6 +34,7 @@ from pipelines.monitored_day import MonitoredDay
 from pipelines.price_model.features import ATTRIBUTES, PRODUCT, peer_hits, price_features
 from pipelines.reference.routing import seller_provinces
 from pipelines.settings import Settings
+from pipelines.state.money import amount_rial
 
 log = logging.getLogger(__name__)
 
@@ -58,36 +59,56 @@ def _units_ordered(orders: pd.DataFrame, day: MonitoredDay, offer_ids: pd.Series
     return offer_ids.map(units).fillna(1.0).clip(lower=1.0)
 
 
-def _observations(rule: str, rows: pd.DataFrame, impact: pd.Series, evidence: pd.DataFrame,
-                  settings: Settings, critical: pd.Series | None = None) -> pd.DataFrame:
-    impact = impact.round().astype("int64")
+# a price rule's hit before the units ordered on the day are known: the rial at stake for one unit, and
+# whether the deviation is gross (critical whatever was ordered). The price partitions emit these; the
+# check multiplies by the day's units (`with_units_ordered`), so a partition needs no order of the day.
+CANDIDATE_COLUMNS = ["rule", "entity_type", "entity_id", "seller_id", "offer_id", "impact_per_unit", "gross",
+                     "evidence"]
+
+
+def _candidates(rule: str, rows: pd.DataFrame, per_unit: pd.Series, evidence: pd.DataFrame,
+                gross: pd.Series | None = None) -> pd.DataFrame:
     out = pd.DataFrame({
         "rule": rule,
         "entity_type": "offer",
         "entity_id": rows["offer_id"].astype(str),
         "seller_id": rows["seller_id"],
         "offer_id": rows["offer_id"],
-        "severity": severity_from_impact(impact, settings.severity_critical_impact_rial,
-                                         settings.severity_warning_impact_rial),
-        "impact_rial": impact,
+        "impact_per_unit": per_unit.astype(float),
+        "gross": gross.astype(bool) if gross is not None else False,
         "evidence": pd.Series(
             [{k: v for k, v in rec.items() if v is not None and not (isinstance(v, float) and np.isnan(v))}
              for rec in evidence.astype(object).where(evidence.notna(), None).to_dict("records")],
             index=rows.index, dtype=object),
     })
-    if critical is not None:
-        out.loc[critical, "severity"] = "critical"
-    return out[OBSERVATION_COLUMNS]
+    return out[CANDIDATE_COLUMNS]
 
 
-def peer_band_observations(f: pd.DataFrame, orders: pd.DataFrame, day: MonitoredDay,
-                           settings: Settings) -> pd.DataFrame:
+def empty_candidates() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in CANDIDATE_COLUMNS})
+
+
+def with_units_ordered(candidates: pd.DataFrame, orders: pd.DataFrame | None, day: MonitoredDay,
+                       settings: Settings) -> Observations:
+    """Observations from price candidates: the rial at stake for the units ordered on the day, and severity."""
+    if candidates.empty:
+        return empty_observations()
+    c = candidates.reset_index(drop=True)
+    units = _units_ordered(orders, day, c["offer_id"])
+    impact = amount_rial(units, c["impact_per_unit"].astype(float))  # bounded before the cast, never wrapped
+    severity = severity_from_impact(impact, settings.severity_critical_impact_rial,
+                                    settings.severity_warning_impact_rial)
+    severity[c["gross"].astype(bool)] = "critical"
+    return c.assign(severity=severity, impact_rial=impact)[OBSERVATION_COLUMNS]
+
+
+def peer_band_candidates(f: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     """Offers outside the band of the reference that decides for them: the same product at other sellers,
     peers of the same weight or size, or the sub-branch's band (in the province or nationally)."""
     nat_hit, prov_hit, spec_hit = peer_hits(f, settings)
     flagged = f[nat_hit | prov_hit | spec_hit]
     if flagged.empty:
-        return empty_observations()
+        return empty_candidates()
     idx = flagged.index
     use_spec = spec_hit[idx]
     use_prov = ~use_spec & prov_hit[idx] & (
@@ -96,8 +117,7 @@ def peer_band_observations(f: pd.DataFrame, orders: pd.DataFrame, day: Monitored
     median_log = flagged["peer_median_log"].where(~use_prov, flagged["province_median_log"])
     median_log = median_log.where(~use_spec, flagged["reference_median_log"])
     median_rial = _rial(median_log)
-    units = _units_ordered(orders, day, flagged["offer_id"])
-    impact = (flagged["unit_price_rial"] - median_rial.astype(float)).abs() * units
+    per_unit = (flagged["unit_price_rial"] - median_rial.astype(float)).abs()
     ratio = np.exp(flagged["log_price"] - median_log)
     z = flagged["robust_z"].where(~use_prov, flagged["province_z"]).where(~use_spec, flagged["reference_z"])
     count = flagged["peer_count"].where(~use_prov, flagged["province_count"])
@@ -117,18 +137,16 @@ def peer_band_observations(f: pd.DataFrame, orders: pd.DataFrame, day: Monitored
         "price_score": flagged["price_score"].round(2),
     })
     gross = (ratio >= 2.0) | (ratio <= 0.5)  # twice or half the reference is critical whatever was ordered
-    return _observations("price_peer_band", flagged, impact, evidence, settings, critical=gross)
+    return _candidates("price_peer_band", flagged, per_unit, evidence, gross)
 
 
-def own_history_observations(f: pd.DataFrame, orders: pd.DataFrame, day: MonitoredDay,
-                             settings: Settings) -> pd.DataFrame:
+def own_history_candidates(f: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     """Offers whose price is far from every price they had in the recent window."""
     flagged = f[(f["history_count"] > 0) & (f["jump_away_log_ratio"].abs() > np.log(settings.price_jump_ratio))]
     if flagged.empty:
-        return empty_observations()
+        return empty_candidates()
     last = flagged["last_price_rial"].astype(float)
-    units = _units_ordered(orders, day, flagged["offer_id"])
-    impact = (flagged["unit_price_rial"] - last).abs() * units
+    per_unit = (flagged["unit_price_rial"] - last).abs()
     evidence = pd.DataFrame({
         "unit_price_rial": flagged["unit_price_rial"].astype("int64"),
         "previous_price_rial": flagged["last_price_rial"].astype("Int64"),
@@ -141,22 +159,20 @@ def own_history_observations(f: pd.DataFrame, orders: pd.DataFrame, day: Monitor
         "price_score": flagged["price_score"].round(2),
     })
     gross = (flagged["jump_log_ratio"].abs() >= np.log(2.0))
-    return _observations("price_own_history_jump", flagged, impact, evidence, settings, critical=gross)
+    return _candidates("price_own_history_jump", flagged, per_unit, evidence, gross)
 
 
-def nesieh_observations(f: pd.DataFrame, orders: pd.DataFrame, day: MonitoredDay,
-                        settings: Settings) -> pd.DataFrame:
+def nesieh_candidates(f: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     """Offers whose nesieh price carries a monthly markup far above the norm for that many months."""
     hit = (f["markup_z"] > settings.price_nesieh_robust_z) & (
         f["markup_excess"] > settings.price_nesieh_min_excess_per_month)
     flagged = f[hit]
     if flagged.empty:
-        return empty_observations()
+        return empty_candidates()
     months = flagged["nesieh_months"].astype(float)
     cash = flagged["unit_price_rial"].astype(float)
     normal_nesieh = cash * (1 + flagged["markup_norm"] * months)
-    units = _units_ordered(orders, day, flagged["offer_id"])
-    impact = (flagged["nesieh_unit_price_rial"].astype(float) - normal_nesieh).clip(lower=0) * units
+    per_unit = (flagged["nesieh_unit_price_rial"].astype(float) - normal_nesieh).clip(lower=0)
     evidence = pd.DataFrame({
         "unit_price_rial": flagged["unit_price_rial"].astype("int64"),
         "nesieh_unit_price_rial": flagged["nesieh_unit_price_rial"].astype("int64"),
@@ -169,22 +185,17 @@ def nesieh_observations(f: pd.DataFrame, orders: pd.DataFrame, day: MonitoredDay
         "category_code": flagged["category_code"],
         "price_score": flagged["price_score"].round(2),
     })
-    return _observations("price_nesieh_markup", flagged, impact, evidence, settings)
+    return _candidates("price_nesieh_markup", flagged, per_unit, evidence)
 
 
-def price_observations(features: pd.DataFrame, orders: pd.DataFrame, day: MonitoredDay,
-                       settings: Settings) -> Observations:
-    """The observations of the three price rules, and of the model where it alone sees an outlier."""
+def price_candidates(features: pd.DataFrame, settings: Settings) -> pd.DataFrame:
+    """The candidates of the three price rules, and of the model where it alone sees an outlier."""
     if features.empty:
-        return empty_observations()
+        return empty_candidates()
     f = features
     if "price_score" not in f:
         f = f.assign(price_score=f["price_rule_score"])
-    parts = [
-        peer_band_observations(f, orders, day, settings),
-        own_history_observations(f, orders, day, settings),
-        nesieh_observations(f, orders, day, settings),
-    ]
+    parts = [peer_band_candidates(f, settings), own_history_candidates(f, settings), nesieh_candidates(f, settings)]
     if "model_score" in f:
         only_model = f[(f["model_score"] >= 1.0) & (f["price_rule_score"] < 1.0)]
         if not only_model.empty:
@@ -199,11 +210,16 @@ def price_observations(features: pd.DataFrame, orders: pd.DataFrame, day: Monito
                 "category_code": only_model["category_code"],
                 "price_score": only_model["price_score"].round(2),
             })
-            impact = (only_model["unit_price_rial"] - np.exp(only_model["peer_median_log"])).abs() * \
-                _units_ordered(orders, day, only_model["offer_id"])
-            parts.append(_observations("price_model_outlier", only_model, impact, evidence, settings))
+            per_unit = (only_model["unit_price_rial"] - np.exp(only_model["peer_median_log"])).abs()
+            parts.append(_candidates("price_model_outlier", only_model, per_unit, evidence))
     parts = [p for p in parts if not p.empty]
-    return pd.concat(parts, ignore_index=True) if parts else empty_observations()
+    return pd.concat(parts, ignore_index=True) if parts else empty_candidates()
+
+
+def price_observations(features: pd.DataFrame, orders: pd.DataFrame | None, day: MonitoredDay,
+                       settings: Settings) -> Observations:
+    """The observations of the three price rules, and of the model where it alone sees an outlier."""
+    return with_units_ordered(price_candidates(features, settings), orders, day, settings)
 
 
 def peer_band(offers: pd.DataFrame, orders: pd.DataFrame, day: MonitoredDay, settings: Settings) -> Observations:
@@ -211,17 +227,65 @@ def peer_band(offers: pd.DataFrame, orders: pd.DataFrame, day: MonitoredDay, set
     f = price_features(offers, None, day, settings)
     if f.empty:
         return empty_observations()
-    return peer_band_observations(f.assign(price_score=f["price_rule_score"]), orders, day, settings)
+    return with_units_ordered(peer_band_candidates(f.assign(price_score=f["price_rule_score"]), settings),
+                              orders, day, settings)
 
 
-def daily_price_observations(conn, state, day: MonitoredDay, settings: Settings) -> Observations:
-    """The daily check's price step: features from staging, the model's score when there is one, findings."""
-    from pipelines.price_model.model import score_features
+# ---------------------------------------------------------------- partitions of the taxonomy
+
+# The peer bands are national within a sub-branch and fall back to its branch and then its field, never wider
+# (TAXONOMY_LEVELS), and the own-history jump is an offer's alone: the offers of one taxonomy field are judged
+# without any other field's offers. Only the nesieh norm (per number of instalment months) is national across
+# the taxonomy; it is cheap, and each partition computes it from the whole catalogue.
+FIELD_PARTS = 3
+
+
+def read_price_inputs(conn, day: MonitoredDay, settings: Settings) -> dict[str, pd.DataFrame]:
+    """What the price rules read for a day: offers priced at its end, their versions of the history window,
+    and each seller's province (the same reads as the market state's)."""
+    from pipelines.state.market import OFFERS, SELLERS
     from pipelines.store.sql_files import read_frame
 
-    versions = read_frame(conn, "price/select_offer_versions",
-                          since=day.end - pd.Timedelta(days=settings.price_history_days), as_of=day.end)
-    features = price_features(state.offers, versions, day, settings, seller_provinces(conn, state.sellers, day.day))
+    sellers = SELLERS.conform(read_frame(conn, "state/select_sellers_as_of", as_of=day.end))
+    return {
+        "offers": OFFERS.conform(read_frame(conn, "state/select_offers_priced_as_of", as_of=day.end)),
+        "versions": read_frame(conn, "price/select_offer_versions",
+                               since=day.end - pd.Timedelta(days=settings.price_history_days), as_of=day.end),
+        "provinces": seller_provinces(conn, sellers, day.day),
+    }
+
+
+def partition_price_candidates(inputs: dict[str, pd.DataFrame], day: MonitoredDay, settings: Settings,
+                               fields: list[str] | None = None) -> pd.DataFrame:
+    """The price candidates of the offers in `fields` (all offers when None), in a stable order."""
+    from pipelines.price_model.model import score_features
+
+    features = price_features(inputs["offers"], inputs["versions"], day, settings, inputs["provinces"],
+                              fields=fields)
     if features.empty:
-        return empty_observations()
-    return price_observations(score_features(features, settings), state.orders, day, settings)
+        return empty_candidates()
+    candidates = price_candidates(score_features(features, settings), settings)
+    return candidates.sort_values(["rule", "offer_id"], kind="stable").reset_index(drop=True)
+
+
+def candidates_to_records(candidates: pd.DataFrame) -> list[dict]:
+    """Candidates as plain JSON values (what a partition hands on); floats keep every digit."""
+    import json
+
+    return json.loads(json.dumps(candidates.astype(object).to_dict("records"), default=_plain))
+
+
+def candidates_from_records(records: list[dict]) -> pd.DataFrame:
+    if not records:
+        return empty_candidates()
+    frame = pd.DataFrame.from_records(records, columns=CANDIDATE_COLUMNS)
+    return frame.assign(impact_per_unit=frame["impact_per_unit"].astype(float),
+                        gross=frame["gross"].astype(bool))
+
+
+def _plain(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    if value is pd.NA:
+        return None
+    raise TypeError(f"not JSON: {type(value).__name__}")

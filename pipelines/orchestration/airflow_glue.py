@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import html
 import logging
+import os
+import socket
 from datetime import date, timedelta
 
 from pipelines.errors import UserError
@@ -251,6 +253,15 @@ def _send_alert(subject: str, body: str, context: dict) -> bool:
         log.error("alert email not sent: %s: %s", type(err).__name__, err)
         return False
     return True
+
+
+def worker_hostname() -> str:
+    """`[core] hostname_callable` for several Celery workers on one machine: the worker's own name.
+
+    `deploy/celery-local.sh` starts each worker with `RASAD_WORKER_NAME` (w1@host, w2@host, ...), so the task
+    instances say which worker ran them; elsewhere (one worker per machine or container) it is the host's name.
+    """
+    return os.environ.get("RASAD_WORKER_NAME") or socket.getfqdn()
 
 
 def notify_engineers(context) -> None:

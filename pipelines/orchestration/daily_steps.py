@@ -15,11 +15,18 @@ from dataclasses import asdict
 from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
 
 from pipelines.checks import empty_observations
 from pipelines.checks.on_time import late_deliveries, overdue_orders, seller_cancellations
-from pipelines.checks.price import daily_price_observations
+from pipelines.checks.price import (
+    FIELD_PARTS,
+    candidates_from_records,
+    candidates_to_records,
+    partition_price_candidates,
+    read_price_inputs,
+    with_units_ordered,
+)
 from pipelines.checks.quality import quality_defects
 from pipelines.checks.source_silence import source_silent
 from pipelines.errors import UserError
@@ -31,6 +38,7 @@ from pipelines.findings.episodes import (
 )
 from pipelines.monitored_day import MonitoredDay
 from pipelines.orchestration import tables as run_tables
+from pipelines.price_model.features import taxonomy_prefix
 from pipelines.reference.routing import recipients_on, route_sellers, seller_provinces
 from pipelines.settings import Settings
 from pipelines.state.market import first_judged_day, market_state
@@ -62,26 +70,43 @@ def new_run_id(day: date, origin: str = "cli") -> str:
 _STEP_LOCK_KEY = 0x7261736164
 
 
+def _partition_lock_key(step: str, part: str) -> int:
+    """A stable 63-bit advisory-lock key for one partition of a step."""
+    import hashlib
+
+    return int.from_bytes(hashlib.blake2b(f"{step}:{part}".encode(), digest_size=8).digest(), "big") >> 1
+
+
 @contextmanager
-def store_step_lock(store: Engine):
+def store_step_lock(store: Engine, step: str | None = None, part: str | None = None):
     """One step at a time on a store, across processes: two runs at once (two `rasad run`, or one beside an
     Airflow task) take turns step by step, and each step is idempotent for its day, so they end as one run would.
 
-    PostgreSQL: a session advisory lock; SQLite: an exclusive `flock` on a file beside the database. Both are
-    released when the holder dies (SIGKILL, a terminated session), so a killed run never blocks the next.
+    A partition of a mapped step (`part`) shares the store lock with the other partitions, so Celery workers
+    run them side by side, and holds its own partition's lock alone: a whole step waits for every partition,
+    and two runs never work on the same partition at once.
+
+    PostgreSQL: session advisory locks; SQLite: an exclusive `flock` on a file beside the database (SQLite has
+    one writer anyway). Both are released when the holder dies (SIGKILL, a terminated session), so a killed run
+    never blocks the next.
     """
     if store.dialect.name == "postgresql":
         from sqlalchemy import text
 
+        keys = ([("pg_advisory_lock_shared", "pg_advisory_unlock_shared", _STEP_LOCK_KEY),
+                 ("pg_advisory_lock", "pg_advisory_unlock", _partition_lock_key(step or "", part))]
+                if part else [("pg_advisory_lock", "pg_advisory_unlock", _STEP_LOCK_KEY)])
         with store.connect() as conn:
-            conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _STEP_LOCK_KEY})
+            for lock, _, key in keys:
+                conn.execute(text(f"SELECT {lock}(:k)"), {"k": key})
             conn.commit()
             try:
                 yield
             finally:
                 if not conn.closed and not conn.invalidated:
                     try:
-                        conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _STEP_LOCK_KEY})
+                        for _, unlock, key in reversed(keys):
+                            conn.execute(text(f"SELECT {unlock}(:k)"), {"k": key})
                         conn.commit()
                     except Exception:  # noqa: BLE001 - a lost session has released the lock already
                         pass
@@ -100,17 +125,26 @@ def store_step_lock(store: Engine):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def _free_step_id(conn, step_id: str) -> str:
+    """`step_id`, or `step_id#n` when a retry of the same step of the same run was logged before."""
+    log_id = run_tables.run_log.c.run_id
+    taken = conn.execute(select(func.count()).select_from(run_tables.run_log).where(
+        (log_id == step_id) | log_id.like(f"{step_id}#%"))).scalar_one()
+    return f"{step_id}#{taken + 1}" if taken else step_id
+
+
 @contextmanager
-def logged_step(store: Engine, run_id: str, day: date, step: str):
-    """Record a step in the append-only run log, with its outcome; one step at a time on the store."""
-    with store_step_lock(store), _logged_step(store, run_id, day, step) as detail:
+def logged_step(store: Engine, run_id: str, day: date, step: str, part: str | None = None):
+    """Record a step (or one partition of it) in the append-only run log, with its outcome; a retry of the
+    same run's step gets a row of its own. One step at a time on the store (`store_step_lock`)."""
+    with store_step_lock(store, step, part), _logged_step(store, run_id, day, step, part) as detail:
         yield detail
 
 
 @contextmanager
-def _logged_step(store: Engine, run_id: str, day: date, step: str):
-    step_id = f"{run_id}:{step}"
+def _logged_step(store: Engine, run_id: str, day: date, step: str, part: str | None = None):
     with store.begin() as conn:
+        step_id = _free_step_id(conn, f"{run_id}:{step}" + (f"-{part}" if part else ""))
         conn.execute(run_tables.run_log.insert().values(
             run_id=step_id, day=day, step=step, started_at=datetime.now(UTC), status="running"))
     detail: dict = {}
@@ -240,16 +274,85 @@ def checked_days(conn) -> set[date]:
             for d in read_frame(conn, "findings/select_checked_days")["day"]}
 
 
-def check(settings: Settings, day: date, run_id: str) -> dict[str, int]:
+# ---------------------------------------------------------------- partitions of a day (dynamic task mapping)
+
+
+def _balanced(weights: dict[str, int], count: int) -> list[list[str]]:
+    """Split keys into at most `count` groups of about equal weight (heaviest first, ties by key): stable for
+    the same weights, so a retried partition is the same partition."""
+    groups: list[list[str]] = [[] for _ in range(max(1, min(count, len(weights))))]
+    loads = [0] * len(groups)
+    for key in sorted(weights, key=lambda k: (-weights[k], k)):
+        i = loads.index(min(loads))
+        groups[i].append(key)
+        loads[i] += max(int(weights[key]), 1)
+    return [sorted(g) for g in groups if g]
+
+
+def plan_partitions(settings: Settings, day: date) -> dict[str, list[dict]]:
+    """How the day's heavy steps split: the price rules by taxonomy field, the reports by province.
+
+    A partition is `{"part": "p1", "keys": [...]}`; at most `settings.daily_partitions` of each. The price
+    partitions are whole taxonomy fields (a peer band never reaches beyond its field), weighted by offers; the
+    report partitions are whole provinces. What crosses provinces (fulfilment, scorecards' national rates,
+    repeat offences, episodes, routing) stays in the steps that are not split.
+    """
+    store = store_engine(settings)
+    with store.connect() as conn:
+        codes = read_frame(conn, "price/select_category_weights")
+        provinces = read_frame(conn, "routing/select_provinces")
+    codes = codes[codes["category_code"].notna()]
+    fields = taxonomy_prefix(codes["category_code"].astype(str), FIELD_PARTS)
+    weights = codes.assign(field=fields).groupby("field")["offers"].sum()
+    price = _balanced({str(k): int(v) for k, v in weights.items()}, settings.daily_partitions)
+    reports = _balanced({str(p): 1 for p in provinces["province_id"]}, settings.daily_partitions)
+    return {
+        "price": [{"part": f"p{n}", "keys": keys} for n, keys in enumerate(price, start=1)],
+        "reports": [{"part": f"p{n}", "keys": keys} for n, keys in enumerate(reports, start=1)],
+    }
+
+
+def price_partition(settings: Settings, day: date, run_id: str, partition: dict) -> list[dict]:
+    """The price rules over one partition of the taxonomy: its candidates, as plain records.
+
+    Reads only the staged offers, their versions and the sellers (nothing the check step writes), so the
+    partitions may run beside each other and before the check; a retry recomputes the same records.
+    """
+    store = store_engine(settings)
+    monitored = MonitoredDay(day)
+    with logged_step(store, run_id, day, "price", partition["part"]) as detail:
+        with store.connect() as conn:
+            inputs = read_price_inputs(conn, monitored, settings)
+        records = candidates_to_records(partition_price_candidates(inputs, monitored, settings, partition["keys"]))
+        detail.update(fields=len(partition["keys"]), candidates=len(records))
+    return records
+
+
+def _all_price_candidates(conn, settings: Settings, day: date) -> pd.DataFrame:
+    """The single-process path: every price partition in turn, through the same functions as the mapped path."""
+    monitored = MonitoredDay(day)
+    inputs = read_price_inputs(conn, monitored, settings)
+    records: list[dict] = []
+    for partition in plan_partitions(settings, day)["price"]:
+        records += candidates_to_records(partition_price_candidates(inputs, monitored, settings, partition["keys"]))
+    return candidates_from_records(records)
+
+
+def check(settings: Settings, day: date, run_id: str, price_parts: list[list[dict]] | None = None) -> dict[str, int]:
     """Judge what the extraction of `day` changed, and the open items, as the marketplace stood at its end.
 
     Events are judged for the Tehran day they happened (within the allowed lateness); the earlier days' overdue
-    orders that a late record touches are re-judged.
+    orders that a late record touches are re-judged. `price_parts`: the records of the price partitions when
+    they ran as tasks of their own; without them each partition is computed here in turn.
     """
     store = store_engine(settings)
     monitored = MonitoredDay(day)
     with logged_step(store, run_id, day, "check") as detail:
         with store.begin() as conn:
+            if price_parts is None:
+                candidates = _all_price_candidates(conn, settings, day)
+            else:
+                candidates = candidates_from_records([r for part in price_parts for r in part])
             checked = checked_days(conn)
             first_day = first_judged_day(checked, day, settings.allowed_lateness_days)
             state = market_state(conn, monitored, grace=pd.Timedelta(hours=settings.late_grace_hours),
@@ -261,7 +364,7 @@ def check(settings: Settings, day: date, run_id: str) -> dict[str, int]:
                 overdue_orders(state.open_due, monitored, settings),
                 seller_cancellations(versions, orders, monitored, settings, first_day),
                 quality_defects(versions, orders, state.offers, monitored, settings, first_day),
-                daily_price_observations(conn, state, monitored, settings),
+                with_units_ordered(candidates, state.orders, monitored, settings),
                 source_silent(conn, monitored, settings),
             ]
             parts = [p for p in parts if not p.empty]
@@ -293,13 +396,14 @@ def update_findings(settings: Settings, day: date, run_id: str, backfill: bool =
     return asdict(counts)
 
 
-def write_reports(settings: Settings, day: date, run_id: str) -> list[str]:
-    """Write one Persian report per province for `day`; return their paths."""
+def write_reports(settings: Settings, day: date, run_id: str, partition: dict | None = None) -> list[str]:
+    """Write one Persian report per province for `day` (or for the provinces of one partition); their paths."""
     from pipelines.reports.daily import write_province_reports
 
     store = store_engine(settings)
-    with logged_step(store, run_id, day, "report") as detail:
-        paths = write_province_reports(store, settings, day)
+    part = partition["part"] if partition else None
+    with logged_step(store, run_id, day, "report", part) as detail:
+        paths = write_province_reports(store, settings, day, provinces=partition["keys"] if partition else None)
         detail["reports"] = len(paths)
     return [str(p) for p in paths]
 

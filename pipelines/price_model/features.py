@@ -33,6 +33,14 @@ def taxonomy_prefix(code: pd.Series, parts: int) -> pd.Series:
     return pd.Series(prefix.to_numpy()[codes], index=code.index, dtype=object)
 
 
+def in_fields(category_codes: pd.Series, fields: list[str]) -> pd.Series:
+    """Which codes belong to one of the taxonomy `fields` (the field itself, or a code under it)."""
+    codes = category_codes.astype(str)
+    if not fields:
+        return pd.Series(False, index=category_codes.index)
+    return codes.isin(fields) | codes.str.startswith(tuple(f"{field}." for field in fields))
+
+
 def _group_stats(values: pd.Series, keys: list[pd.Series], floor: float,
                  tails: bool = False) -> tuple[pd.Series, ...]:
     """Size, median and robust scale (1.4826·MAD, at least `floor`) of each row's group; with `tails`, the
@@ -228,23 +236,37 @@ def price_features(
     day: MonitoredDay,
     settings: Settings,
     seller_province: pd.DataFrame | None = None,
+    fields: list[str] | None = None,
 ) -> pd.DataFrame:
     """One row per active offer with the relative price features the rules and the model read.
 
     `offer_versions`: staged versions (offer_id, updated_at, unit_price_rial) of the history window;
-    `seller_province`: seller_id → province_id (without it there is no province band).
+    `seller_province`: seller_id → province_id (without it there is no province band);
+    `fields`: only the offers of these taxonomy fields (a partition of the day), with the same features as
+    when every offer is computed at once: no band reaches beyond a field, and the nesieh norm is taken from all.
     """
     f = active_offers(offers, day).reset_index(drop=True)
     f = f[f["unit_price_rial"].astype(float) > 0]
     if f.empty:
         return f
+    # what reaches across the taxonomy is computed from every offer before a partition keeps its fields: the
+    # nesieh norm (per number of months) and the same product at other sellers (a title in any field)
+    nesieh = nesieh_markup_features(f, settings)
+    f["log_price"] = np.log(f["unit_price_rial"].astype(float))
+    titles = normalised_title(f["title"]) if "title" in f else None
+    product = product_reference(f, settings, titles)
+    if fields is not None:
+        keep = in_fields(f["category_code"], fields)
+        f, nesieh, product = f[keep], nesieh[keep], product[keep]
+        titles = titles[keep] if titles is not None else None
+        if f.empty:
+            return f
     if seller_province is not None and not seller_province.empty:
         province = f["seller_id"].map(seller_province.drop_duplicates("seller_id").set_index("seller_id")
                                       ["province_id"])
     else:
         province = pd.Series(None, index=f.index, dtype=object)
     f["province_id"] = province.astype(object)
-    f["log_price"] = np.log(f["unit_price_rial"].astype(float))
     prefixes = {level: taxonomy_prefix(f["category_code"], parts) for level, parts in TAXONOMY_LEVELS}
     floor = settings.price_min_log_spread
 
@@ -274,8 +296,7 @@ def price_features(
     f["province_log_ratio"] = (f["log_price"] - f["province_median_log"]).where(prov_ok, 0.0)
 
     # the references a catalogue offers beyond its sub-branch: the same product, peers by attributes
-    titles = normalised_title(f["title"]) if "title" in f else None
-    f = f.join(product_reference(f, settings, titles)).join(attribute_reference(f, settings, titles))
+    f = f.join(product).join(attribute_reference(f, settings, titles))
     f = f.join(specific_reference(f))
 
     f = f.join(own_history(f, offer_versions, day, settings))
@@ -287,7 +308,7 @@ def price_features(
     z_before = (f["log_price"] - f["nearest_log_ratio"] - ref_median) / ref_scale
     correction = (z_before.abs() > z) & (z_now.abs() < z_before.abs())
     f["jump_away_log_ratio"] = f["nearest_log_ratio"].where(~correction.fillna(False), 0.0)
-    f = f.join(nesieh_markup_features(f, settings))
+    f = f.join(nesieh)
     f["price_rule_score"] = price_rule_score(f, settings)
     return f
 

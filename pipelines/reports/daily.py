@@ -57,8 +57,9 @@ def _daily_counts(conn, day: date) -> pd.DataFrame:
     return counts
 
 
-def build_reports(store: Engine, settings: Settings, day: date) -> list[ProvinceReport]:
-    """One ProvinceReport for each of the provinces, findings of that province only."""
+def build_reports(store: Engine, settings: Settings, day: date,
+                  provinces: list[str] | None = None) -> list[ProvinceReport]:
+    """One ProvinceReport for each of the provinces (or of `provinces`), findings of that province only."""
     monitored = MonitoredDay(day)
     with store.connect() as conn:
         recipients = recipients_on(conn, day)
@@ -89,7 +90,10 @@ def build_reports(store: Engine, settings: Settings, day: date) -> list[Province
     primary = recipients.primary.set_index("province_id")
     generated_at = datetime.now(UTC)
     reports = []
-    for province in recipients.provinces.itertuples(index=False):
+    listed = recipients.provinces
+    if provinces is not None:
+        listed = listed[listed["province_id"].astype(str).isin([str(p) for p in provinces])]
+    for province in listed.itertuples(index=False):
         pid = province.province_id
         mine = findings[findings["province_id"] == pid] if not findings.empty else findings
         c = counts[counts["province_id"] == pid] if not counts.empty else counts
@@ -160,12 +164,14 @@ def _rates_of(rates: pd.DataFrame, province_id: str, province_name: str, items: 
             "rates_sellers_more": len(flagged) - len(shown)}
 
 
-def write_province_reports(store: Engine, settings: Settings, day: date) -> list[Path]:
-    """Render and write `var/reports/<day>/<province_id>.html` for every province; record them."""
+def write_province_reports(store: Engine, settings: Settings, day: date,
+                           provinces: list[str] | None = None) -> list[Path]:
+    """Render and write `var/reports/<day>/<province_id>.html` for every province (or for `provinces`, one
+    partition of the day, replacing only their rows); record them."""
     out_dir = settings.reports_dir / day.isoformat()
     out_dir.mkdir(parents=True, exist_ok=True)
     paths, rows = [], []
-    for report in build_reports(store, settings, day):
+    for report in build_reports(store, settings, day, provinces):
         path = out_dir / f"{report.province_id}.html"
         path.write_text(render_province_report(report), encoding="utf-8")
         paths.append(path)
@@ -180,6 +186,9 @@ def write_province_reports(store: Engine, settings: Settings, day: date) -> list
             }
         )
     with store.begin() as conn:
-        conn.execute(delete(report_tables.report).where(report_tables.report.c.day == day))
+        mine = report_tables.report.c.day == day
+        if provinces is not None:
+            mine = mine & report_tables.report.c.province_id.in_([str(p) for p in provinces])
+        conn.execute(delete(report_tables.report).where(mine))
         insert_frame(conn, report_tables.report, pd.DataFrame(rows))
     return paths

@@ -49,9 +49,12 @@ def test_dag_test_monitors_the_tehran_day_of_its_data_interval(airflow_db, setti
         ).all()
         findings = conn.execute(select(func.count()).select_from(findings_tables.finding)).scalar_one()
     assert {(s, st) for s, st, _ in steps} == {
-        ("extract", "success"), ("check", "success"), ("findings", "success"), ("report", "success"),
-        ("send", "success"),
+        ("extract", "success"), ("price", "success"), ("check", "success"), ("findings", "success"),
+        ("report", "success"), ("send", "success"),
     }
+    # the price rules and the reports ran as mapped partitions, one run-log row each
+    assert sum(s == "price" for s, _, _ in steps) == min(settings.daily_partitions, 4) > 1
+    assert sum(s == "report" for s, _, _ in steps) == settings.daily_partitions
     # no rasad_smtp connection and no RASAD_SMTP_HOST: the emails are written as .eml files
     assert len(list((settings.outbox_dir / day.isoformat()).glob("officer_*.eml"))) == 31
     assert {d for _, _, d in steps} == {day}
