@@ -39,8 +39,8 @@ def test_daily_dag_is_on_tehran_days(dagbag):
     dag = dagbag.dags["ombazar_quality_daily"]
     assert str(dag.timetable._timezone.name) == "Asia/Tehran"
     assert [t.task_id for t in dag.topological_sort()] == [
-        "check_reference_fresh", "extract_and_validate", "run_checks", "update_findings", "write_reports",
-        "send_reports",
+        "check_reference_fresh", "extract_and_validate", "plan_price_partitions", "price_rules", "run_checks",
+        "update_findings", "plan_report_partitions", "write_reports", "send_reports",
     ]
 
 
