@@ -76,7 +76,8 @@ def read_files(directory: Path, summary: ImportSummary) -> OlistFiles:
     frames: dict[str, pd.DataFrame] = {}
     boms = quoted = 0
     for name, path in paths.items():
-        head = path.open("rb").read(4096)
+        with path.open("rb") as raw:
+            head = raw.read(4096)
         boms += head.startswith(codecs.BOM_UTF8)
         quoted += head.lstrip(codecs.BOM_UTF8).startswith(b'"')
         try:
