@@ -82,25 +82,16 @@ class Progress:
         self._task: Any = None
 
     def __enter__(self) -> Progress:
+        global _SHARED_BAR, _SHARED_USERS
         self._start = time.monotonic()
         if self.mode == "bar":
-            from rich.console import Console
-            from rich.progress import (
-                BarColumn,
-                MofNCompleteColumn,
-                TaskProgressColumn,
-                TextColumn,
-                TimeElapsedColumn,
-                TimeRemainingColumn,
-            )
-            from rich.progress import Progress as RichProgress
-
-            self._bar = RichProgress(
-                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn(self.unit),
-                TaskProgressColumn(), TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TextColumn("left"),
-                TimeRemainingColumn(), console=Console(file=self.stream or sys.stderr), transient=False)
-            self._bar.start()
-            self._task = self._bar.add_task(self.what, total=self.total, rate="")
+            # rich draws one live display at a time: work nested in other work adds a line to the same bar
+            if _SHARED_BAR is None:
+                _SHARED_BAR = _rich_bar(self.stream)
+                _SHARED_BAR.start()
+            _SHARED_USERS += 1
+            self._bar = _SHARED_BAR
+            self._task = self._bar.add_task(self.what, total=self.total, rate="", unit=self.unit)
         elif self.mode == "log":
             self._log(force=True)
         return self
@@ -128,7 +119,33 @@ class Progress:
         log.info(progress_line(self.what, self.done, self.total, self.unit, now - self._start, note))
 
     def __exit__(self, *exc) -> None:
+        global _SHARED_BAR, _SHARED_USERS
         if self._bar is not None:
-            self._bar.stop()
+            _SHARED_USERS -= 1
+            if _SHARED_USERS == 0 and _SHARED_BAR is not None:
+                _SHARED_BAR.stop()
+                _SHARED_BAR = None
         elif self.mode == "log" and not (self.total and self.done >= self.total) and exc[0] is None:
             self._log(note="finished", force=True)
+
+
+_SHARED_BAR: Any = None
+_SHARED_USERS = 0
+
+
+def _rich_bar(stream: IO[str] | None) -> Any:
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        TaskProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+    from rich.progress import Progress as RichProgress
+
+    return RichProgress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[unit]}"),
+        TaskProgressColumn(), TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TextColumn("left"),
+        TimeRemainingColumn(), console=Console(file=stream or sys.stderr))
