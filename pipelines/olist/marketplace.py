@@ -76,7 +76,8 @@ def local_instants(text: pd.Series, summary: ImportSummary, counter: dict[str, i
 
 
 def _complaints(reviews: pd.DataFrame) -> pd.Series:
-    words = _ascii_lower(reviews["review_comment_title"].fillna("") + " " + reviews["review_comment_message"].fillna(""))
+    words = _ascii_lower(reviews["review_comment_title"].fillna("") + " "
+                         + reviews["review_comment_message"].fillna(""))
     unhappy = pd.to_numeric(reviews["review_score"], errors="coerce") <= 3
     out = pd.Series(None, index=reviews.index, dtype=object)
     for kind, pattern in reversed(COMPLAINT_WORDS):  # the first kind listed wins: it is written last
@@ -105,7 +106,8 @@ def build_marketplace(files: OlistFiles, summary: ImportSummary) -> Marketplace:
     bad_price = cents.isna() | (cents <= 0)
     summary.quirk("items_of_unknown_order_seller_or_product", int((orphan | unknown).sum()), "not imported")
     summary.quirk("items_with_unreadable_or_zero_price", int((bad_price & ~orphan & ~unknown).sum()), "not imported")
-    items = items.loc[~(orphan | unknown | bad_price).to_numpy()].assign(centavos=cents[~(orphan | unknown | bad_price)])
+    kept = ~(orphan | unknown | bad_price)
+    items = items.loc[kept.to_numpy()].assign(centavos=cents[kept])
     items = items.assign(item_no=pd.to_numeric(items["order_item_id"], errors="coerce").fillna(1).astype(int))
 
     # ---- one Ombazar order per (order, seller, product, price)
@@ -137,7 +139,8 @@ def build_marketplace(files: OlistFiles, summary: ImportSummary) -> Marketplace:
     pay = files["payments"]
     installments = pd.to_numeric(pay["payment_installments"], errors="coerce")
     summary.quirk("payments_with_zero_installments", int((installments == 0).sum()), "read as one instalment (cash)")
-    pay = pay.assign(installments=installments.fillna(1).clip(lower=1).astype(int), cents=centavos(pay["payment_value"]))
+    pay = pay.assign(installments=installments.fillna(1).clip(lower=1).astype(int),
+                     cents=centavos(pay["payment_value"]))
     per_order = pay.groupby("order_id").agg(installments=("installments", "max"), paid=("cents", "sum"))
     item_value = (items.assign(v=items["centavos"] + centavos(items["freight_value"]).fillna(0))
                   .groupby("order_id")["v"].sum())

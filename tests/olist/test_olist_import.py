@@ -128,8 +128,9 @@ def test_a_few_days_of_the_pipeline_over_the_slice_finds_what_the_raw_files_say(
     o = orders.set_index("order_id").loc[reviews["order_id"]]
     carrier = o["order_delivered_carrier_date"].where(o["order_status"].isin(["shipped", "delivered"]), "")
     customer = o["order_delivered_customer_date"].where(o["order_status"] == "delivered", "")
-    last_change = pd.concat([o["order_purchase_timestamp"], o["order_approved_at"], carrier, customer,
-                             pd.Series(reviews["review_answer_timestamp"].to_numpy(), index=o.index)], axis=1).max(axis=1)
+    answered = pd.Series(reviews["review_answer_timestamp"].to_numpy(), index=o.index)
+    last_change = pd.concat([o["order_purchase_timestamp"], o["order_approved_at"], carrier, customer, answered],
+                            axis=1).max(axis=1)
     low = reviews[(pd.to_numeric(reviews["review_score"]) <= 2).to_numpy()
                   & tehran_day(last_change).between(FIRST_DAY, LAST_DAY).to_numpy()]
     raw_low = int(low["order_id"].map(per_order).sum())
