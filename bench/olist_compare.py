@@ -5,7 +5,9 @@ Run after `rasad import olist` and the backfill (docs/olist.md, "How to run it")
     python bench/olist_compare.py ../shared/data/olist [--through 2018-10-15] [--sample 10]
 
 The data's side is recomputed here from the raw CSVs with plain pandas (not with the converter); Rasad's side is
-read from the store's findings. `--through` limits both sides to the Tehran days the backfill has done.
+read from the store's findings (or, with `--observations`, from the checks' observations, which the backfill's
+first pass writes for every day before the second writes findings and reports). `--through` limits both sides
+to the Tehran days the backfill has done.
 """
 
 from __future__ import annotations
@@ -34,21 +36,26 @@ def tehran_day(local_text: pd.Series) -> pd.Series:
             .dt.tz_convert("Asia/Tehran").dt.date)
 
 
-def compare(olist: Path, through: date | None, sample: int) -> dict:
+def compare(olist: Path, through: date | None, sample: int, observations: bool = False) -> dict:
     from pipelines.findings import tables as findings_tables
     from pipelines.settings import get_settings
     from pipelines.store.engine import source_engine, store_engine
 
     settings = get_settings()
+    table = findings_tables.finding_observation if observations else findings_tables.finding
     with store_engine(settings).connect() as conn:
-        found = pd.DataFrame(conn.execute(select(findings_tables.finding)).mappings().all())
+        found = pd.DataFrame(conn.execute(select(table)).mappings().all())
+    if observations:
+        # one row per rule, entity and day: the first day each entity was observed stands for its episode
+        found = (found.sort_values("day").drop_duplicates(["rule", "entity_id"])
+                 .rename(columns={"day": "episode_start_day"}))
     through = through or found["episode_start_day"].max()
     found = found[found["episode_start_day"] <= through]
 
     orders, items = _raw(olist, "olist_orders_dataset.csv"), _raw(olist, "olist_order_items_dataset.csv")
     reviews = _raw(olist, "olist_order_reviews_dataset.csv")
     per_order = items.drop_duplicates(["order_id", "seller_id", "product_id", "price"]).groupby("order_id").size()
-    out: dict = {"through": str(through)}
+    out: dict = {"through": str(through), "read": "observations" if observations else "findings"}
 
     # ---- late deliveries against delivered after the estimated day
     delivered = orders[(orders["order_status"] == "delivered") & (orders["order_delivered_customer_date"] != "")]
@@ -136,8 +143,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--through", type=date.fromisoformat, default=None)
     parser.add_argument("--sample", type=int, default=10)
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    parser.add_argument("--observations", action="store_true",
+                        help="read the checks' observations (the backfill's first pass) instead of the findings")
     args = parser.parse_args(argv)
-    result = compare(args.olist, args.through, args.sample)
+    result = compare(args.olist, args.through, args.sample, args.observations)
     text = json.dumps(result, indent=2, ensure_ascii=False, default=str)
     print(text)
     if args.json:
