@@ -36,6 +36,14 @@ def tehran_day(local_text: pd.Series) -> pd.Series:
             .dt.tz_convert("Asia/Tehran").dt.date)
 
 
+def _similar_weight(peers: pd.DataFrame, own: pd.DataFrame) -> dict | None:
+    if own.empty or pd.isna(own["weight"].iloc[0]):
+        return None
+    w = own["weight"].iloc[0]
+    near = peers[peers["weight"].between(0.7 * w, 1.4 * w) & (peers["product_id"] != own["product_id"].iloc[0])]
+    return {"items": len(near), "median": round(float(near["reais"].median()), 2) if len(near) else None}
+
+
 def compare(olist: Path, through: date | None, sample: int, observations: bool = False) -> dict:
     from pipelines.findings import tables as findings_tables
     from pipelines.settings import get_settings
@@ -112,8 +120,9 @@ def compare(olist: Path, through: date | None, sample: int, observations: bool =
                              "nesieh_unit_price_rial FROM ombazar.offers", conn)
     offers = offers.set_index("offer_id")
     items = items.assign(reais=pd.to_numeric(items["price"]))
-    cat = _raw(olist, "olist_products_dataset.csv").set_index("product_id")["product_category_name"]
-    items["category"] = items["product_id"].map(cat)
+    products = _raw(olist, "olist_products_dataset.csv").set_index("product_id")
+    items["category"] = items["product_id"].map(products["product_category_name"])
+    items["weight"] = pd.to_numeric(items["product_id"].map(products["product_weight_g"]), errors="coerce")
     judged = []
     for row in picked.itertuples():
         product = row.offer_id.split("-")[0]
@@ -131,6 +140,8 @@ def compare(olist: Path, through: date | None, sample: int, observations: bool =
             "category_median_reais": round(float(peers["reais"].median()), 2) if len(peers) else None,
             "category_p10_p90_reais": [round(float(peers["reais"].quantile(q)), 2) for q in (0.1, 0.9)]
             if len(peers) else None,
+            # what goods of the category within 0.7-1.4 times its weight sell for
+            "similar_weight_median_reais": _similar_weight(peers, own),
             "evidence": json.loads(row.evidence),
         })
     out["price_sample"] = judged
