@@ -222,7 +222,8 @@ def build_marketplace(files: OlistFiles, summary: ImportSummary) -> Marketplace:
 
     # ---- products and categories
     cat = g["product_id"].map(products["product_category_name"])
-    summary.quirk("items_without_category", int(cat.isna().sum()),
+    no_category = items["product_id"].map(products["product_category_name"]).isna()
+    summary.quirk("items_without_category", int(no_category.sum()),
                   f"products with no category ({int(products['product_category_name'].isna().sum())} in the "
                   "products file): one sub-branch of their own, «بدون دسته در منبع»")
     cat = cat.fillna(UNCATEGORISED)
@@ -240,8 +241,10 @@ def build_marketplace(files: OlistFiles, summary: ImportSummary) -> Marketplace:
     categories = pd.DataFrame({"category": used, "name_en": name_en.reindex(used).to_numpy(),
                                "sector_code": [CATEGORIES[c][0] for c in used],
                                "name_fa": [CATEGORIES[c][1] for c in used]})
+    # numbered in the fixed order of the mapping, so a category keeps its code whatever slice is imported
+    number = {c: n for n, c in enumerate(CATEGORIES, start=1)}
     categories["code"] = (categories["sector_code"] + ".OL.F.B.C"
-                          + pd.Series(np.arange(1, len(used) + 1)).astype(str).str.zfill(2))
+                          + categories["category"].map(number).astype(str).str.zfill(2))
     g["category"] = cat
     g["category_code"] = cat.map(dict(zip(categories["category"], categories["code"], strict=True)))
 
