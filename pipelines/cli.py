@@ -20,7 +20,7 @@ log = logging.getLogger("rasad")
 COMMAND_MODULES: tuple[str, ...] = (
     "pipelines.orchestration.cli", "pipelines.simulator.cli", "pipelines.store.cli", "pipelines.reports.cli",
     "pipelines.mail.cli", "pipelines.source.cli", "pipelines.reference.cli", "pipelines.findings.cli",
-    "pipelines.price_model.cli", "pipelines.dashboard.cli",
+    "pipelines.price_model.cli", "pipelines.dashboard.cli", "pipelines.olist.cli",
 )
 
 
@@ -59,6 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # progress of long commands is logged when there is no terminal to draw it on (pipelines/progress.py)
+    logging.getLogger("pipelines.progress").setLevel(logging.INFO)
     from pipelines.errors import USER_ERRORS, fault_line
 
     try:

@@ -16,9 +16,9 @@ pytestmark = pytest.mark.unit
 
 PACKAGE = Path(__file__).resolve().parents[1] / "pipelines"
 KERNEL_MODULES = {"__init__", "cli", "errors", "frames", "monitored_day", "resources", "settings", "spreadsheet",
-                  "vocabulary"}
+                  "vocabulary", "progress"}
 # the flow, upstream first: a room may import the rooms before it
-ROOMS = ("store", "i18n", "source", "reference", "simulator", "ingest", "state", "price_model", "checks",
+ROOMS = ("store", "i18n", "source", "reference", "simulator", "olist", "ingest", "state", "price_model", "checks",
          "findings", "reports", "mail", "dashboard", "orchestration")
 METADATA_MODULE = PACKAGE / "store" / "metadata.py"
 AIRFLOW_GLUE = PACKAGE / "orchestration" / "airflow_glue.py"

@@ -320,6 +320,7 @@ def staged_days(updated_at: pd.Series, first: date, last: date) -> pd.Series:
 
 # the entities whose volume follows the days (the catalogue and the sellers are read whole)
 SLICED = ("orders", "deliveries")
+SLICE_ROWS = 20_000  # about this many rows a slice, when the history is sparse
 
 
 def _slices(source: Source, entity: str, since: datetime | None, before: datetime
@@ -338,11 +339,24 @@ def _slices(source: Source, entity: str, since: datetime | None, before: datetim
         start = start - timedelta(days=1)
     if before - start <= timedelta(days=2):
         return [(since, before)]
+    # the days after the source's last change are one slice (a backfill over an old source reads on to now), and
+    # a sparse history is read several days a slice, about SLICE_ROWS rows each, not a day at a time
+    last_change = getattr(source, "last_change", None)
+    end = last_change(entity) if last_change is not None else None
+    stop = min(before, end + timedelta(days=1)) if end is not None else before
+    step = timedelta(days=1)
+    count = getattr(source, "count_changed", None)
+    if count is not None and stop > start:
+        span_days = max(1, (stop - start).days)
+        rows = count(entity, since, stop)
+        step = timedelta(days=max(1, int(SLICE_ROWS * span_days // max(rows, 1))))
     cuts = []
-    edge = start + timedelta(days=1)
-    while edge < before:
+    edge = start + step
+    while edge < stop:
         cuts.append(edge)
-        edge += timedelta(days=1)
+        edge += step
+    if not cuts:
+        return [(since, before)]
     bounds: list[datetime | None] = [since, *cuts]
     return list(zip(bounds, [*cuts, before], strict=True))
 

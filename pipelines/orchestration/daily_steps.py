@@ -39,6 +39,7 @@ from pipelines.findings.episodes import (
 from pipelines.monitored_day import MonitoredDay
 from pipelines.orchestration import tables as run_tables
 from pipelines.price_model.features import taxonomy_prefix
+from pipelines.progress import Progress
 from pipelines.reference.routing import recipients_on, route_sellers, seller_provinces
 from pipelines.settings import Settings
 from pipelines.state.market import first_judged_day, market_state
@@ -477,18 +478,22 @@ def run_range(settings: Settings, days: list[date]) -> list[dict]:
             last_day=days[-1])
     # a first pass judges every day; events recorded after their day are judged on a later day of the range,
     # so a second pass grades each day again knowing them all (repeat offences count what each day saw)
-    for day in days:
-        check(settings, day, new_run_id(day, "backfill-first-pass"))
+    with Progress("backfill, first pass (checks)", total=len(days), unit="days") as progress:
+        for day in days:
+            check(settings, day, new_run_id(day, "backfill-first-pass"))
+            progress.advance(1, day.isoformat())
     summaries = []
-    for day in days:
-        run_id = run_ids[day]
-        summary = {
-            "day": day.isoformat(),
-            "run_id": run_id,
-            "check": check(settings, day, run_id),
-            "findings": update_findings(settings, day, run_id, backfill=True),
-            "not_reproduced": not_reproduced(settings, day),
-        }
-        summary["reports"] = write_reports(settings, day, run_id)
-        summaries.append(summary)
+    with Progress("backfill (checks, findings, reports)", total=len(days), unit="days") as progress:
+        for day in days:
+            run_id = run_ids[day]
+            summary = {
+                "day": day.isoformat(),
+                "run_id": run_id,
+                "check": check(settings, day, run_id),
+                "findings": update_findings(settings, day, run_id, backfill=True),
+                "not_reproduced": not_reproduced(settings, day),
+            }
+            summary["reports"] = write_reports(settings, day, run_id)
+            summaries.append(summary)
+            progress.advance(1, day.isoformat())
     return summaries

@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 
 from pipelines.errors import UserError
 from pipelines.i18n.persian import DIGITS_TO_LATIN, normalize_persian
+from pipelines.progress import Progress
 from pipelines.reference.tables import (
     AFFAIR_KINDS,
     ENTREPRENEURSHIP_TYPES,
@@ -290,7 +291,8 @@ def _keys_and_references(frames: dict[str, pd.DataFrame], problems: _Problems) -
                              f"{fk.parent.name} names no row of {target_table}.csv ({fk.column.name})")
 
 
-def read_reference_dir(directory: Path, *, max_errors: int = 50) -> dict[str, pd.DataFrame]:
+def read_reference_dir(directory: Path, *, max_errors: int = 50,
+                       progress: Progress | None = None) -> dict[str, pd.DataFrame]:
     """Read and validate every `<table>.csv` of `directory`; raise `ReferenceLoadError` listing the problems."""
     directory = Path(directory)
     problems = _Problems(limit=max_errors, items=[])
@@ -298,6 +300,8 @@ def read_reference_dir(directory: Path, *, max_errors: int = 50) -> dict[str, pd
         raise ReferenceLoadError([f"{directory}: not a directory"])
     frames: dict[str, pd.DataFrame] = {}
     for name in REFERENCE_TABLES:
+        if progress is not None:
+            progress.advance(1, name)
         path = directory / f"{name}.csv"
         if not path.exists():
             problems.whole(path.name, "is missing (a file with only the header line is fine)")
@@ -329,11 +333,13 @@ def read_reference_dir(directory: Path, *, max_errors: int = 50) -> dict[str, pd
 
 def load_reference_dir(store: Engine, directory: Path, as_of_day: date, *, max_errors: int = 50) -> dict[str, int]:
     """Validate `directory`, then replace the reference data with it in one transaction; rows per table."""
-    frames = read_reference_dir(directory, max_errors=max_errors)
-    try:
-        write_reference(frames, store, as_of_day, source=f"csv:{Path(directory).resolve()}")
-    except IntegrityError as exc:  # a constraint the validation does not know: still nothing changed
-        raise ReferenceLoadError([f"the store refused the data: {exc.orig}"]) from exc
+    with Progress("ref load", total=len(REFERENCE_TABLES) + 1, unit="tables") as progress:
+        frames = read_reference_dir(directory, max_errors=max_errors, progress=progress)
+        try:
+            write_reference(frames, store, as_of_day, source=f"csv:{Path(directory).resolve()}")
+        except IntegrityError as exc:  # a constraint the validation does not know: still nothing changed
+            raise ReferenceLoadError([f"the store refused the data: {exc.orig}"]) from exc
+        progress.advance(1, f"{sum(len(f) for f in frames.values()):,} rows written")
     return {name: len(frame) for name, frame in frames.items()}
 
 

@@ -13,10 +13,14 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import Engine, MetaData, Table, delete, insert
 
+from pipelines.progress import Progress
 from pipelines.reference.writer import write_reference
 from pipelines.store.sql_files import SQL_DIR
 
 SOURCE_TABLES = ("sellers", "offers", "orders", "deliveries")
+CHUNK_ROWS = 20_000
+
+
 def _iso_text(frame: pd.DataFrame) -> pd.DataFrame:
     """Timestamps as ISO-8601 text with an offset, the contract's form on SQLite."""
     out = frame.copy()
@@ -35,14 +39,18 @@ def write_source_sqlite(frames: dict[str, pd.DataFrame], path: Path) -> None:
     conn = sqlite3.connect(tmp)
     try:
         conn.executescript((SQL_DIR / "ombazar" / "create_tables.sqlite.sql").read_text(encoding="utf-8"))
-        for name in SOURCE_TABLES:
-            frame = _iso_text(frames[name])
-            columns = list(frame.columns)
-            placeholders = ", ".join("?" for _ in columns)
-            conn.executemany(
-                f"INSERT INTO {name} ({', '.join(columns)}) VALUES ({placeholders})",
-                frame.itertuples(index=False, name=None),
-            )
+        total = sum(len(frames[name]) for name in SOURCE_TABLES)
+        with Progress("write source", total=total, unit="rows") as progress:
+            for name in SOURCE_TABLES:
+                columns = list(frames[name].columns)
+                placeholders = ", ".join("?" for _ in columns)
+                for start in range(0, len(frames[name]), CHUNK_ROWS):
+                    frame = _iso_text(frames[name].iloc[start:start + CHUNK_ROWS])
+                    conn.executemany(
+                        f"INSERT INTO {name} ({', '.join(columns)}) VALUES ({placeholders})",
+                        frame.itertuples(index=False, name=None),
+                    )
+                    progress.advance(len(frame), name)
         conn.commit()
     finally:
         conn.close()

@@ -181,6 +181,19 @@ class SqlSource:
         first = pd.to_datetime(value, utc=True, errors="coerce", format="ISO8601") if value is not None else None
         return None if first is None or pd.isna(first) else first.to_pydatetime()
 
+    def last_change(self, entity: str) -> datetime | None:
+        """Where the table's history ends (its latest readable updated_at), or None if it cannot say."""
+        key = ENTITY_KEYS[entity]  # the entity is one of the contract's four: never text from outside
+        sql = f"SELECT MAX(updated_at) FROM ombazar.{entity} WHERE updated_at >= '0' AND {key} IS NOT NULL" \
+            if self.dialect == "sqlite" else f"SELECT MAX(updated_at) FROM ombazar.{entity}"
+        try:
+            with self.engine.connect() as conn:
+                value = conn.execute(text(sql)).scalar()
+        except DBAPIError:
+            return None
+        last = pd.to_datetime(value, utc=True, errors="coerce", format="ISO8601") if value is not None else None
+        return None if last is None or pd.isna(last) else last.to_pydatetime()
+
     def count_changed(self, entity: str, since: datetime | None, before: datetime) -> int:
         """The source's own count of rows changed in [since, before)."""
         params = self._window(since, before)

@@ -46,3 +46,31 @@ def test_an_initial_load_starts_where_the_source_history_begins_and_misses_nothi
     assert len(slices) == 12
     # a source that cannot say where it begins (the HTTP API) is read in one piece
     assert _slices(object(), "deliveries", None, END) == [(None, END)]
+
+
+class _CountingSource(_Source):
+    def __init__(self, first, last, rows):
+        super().__init__(first)
+        self.last, self.rows = last, rows
+
+    def last_change(self, entity):
+        return self.last
+
+    def count_changed(self, entity, since, before):
+        return self.rows
+
+
+def test_the_days_after_the_source_history_ends_are_one_slice():
+    # an old source (a public dataset) monitored today: its last change is years ago
+    first, last = END - timedelta(days=3000), END - timedelta(days=2990, hours=5)
+    slices = _slices(_CountingSource(first, last, rows=10**9), "orders", None, END)
+    _contiguous(slices, None, END)
+    assert slices[-2][1] <= last + timedelta(days=1) and len(slices) <= 13
+
+
+def test_a_sparse_history_is_read_several_days_a_slice():
+    first = END - timedelta(days=100)
+    dense = _slices(_CountingSource(first, END, rows=100 * 50_000), "orders", None, END)
+    sparse = _slices(_CountingSource(first, END, rows=15_000), "orders", None, END)
+    _contiguous(sparse, None, END)
+    assert len(dense) >= 100 and len(sparse) == 1
