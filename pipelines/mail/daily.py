@@ -68,6 +68,32 @@ FAN_OUT_KEYS = ("rahyari", "cc")
 # busy province's message under 100 KB (docs/report-emails.md)
 EMAIL_COMPACT_LIMIT = 10
 EMAIL_RATE_SELLERS_LIMIT = 5  # flagged sellers whose rates a message body shows (the dashboard has every one)
+# a message stays under this many bytes as sent (docs/report-emails.md): a busy day's body lists fewer findings in
+# detail, fewer in the compact table and fewer sellers' rates, in this order, until it fits; the XLSX attachment and
+# the dashboard hold every finding. Each layout: (findings in detail or None for the attention budget, compact
+# rows, sellers' rates).
+EMAIL_MAX_BYTES = 100_000
+EMAIL_LAYOUTS: tuple[tuple[int | None, int, int], ...] = (
+    (None, EMAIL_COMPACT_LIMIT, EMAIL_RATE_SELLERS_LIMIT), (10, 10, 3), (6, 10, 2), (5, 5, 1), (3, 5, 0), (3, 0, 0))
+_MIME_OVERHEAD = 6_000  # headers, the plain-text part and MIME boundaries, generously
+
+
+def _base64_size(n: int) -> int:
+    return 4 * ((n + 2) // 3) * 77 // 76  # base64, with its line breaks
+
+
+def fitted_body(report: ProvinceReport, attachment_bytes: int, **render) -> str:
+    """The report's HTML for a message body: the first of EMAIL_LAYOUTS whose message fits EMAIL_MAX_BYTES."""
+    html = ""
+    for detail, compact, rates in EMAIL_LAYOUTS:
+        shown = report if detail is None else replace(report, attention_budget=min(report.attention_budget, detail))
+        html = for_email(render_province_report(shown, compact_limit=compact, rate_sellers_limit=rates, **render))
+        size = _base64_size(len(html.encode("utf-8"))) + _base64_size(attachment_bytes) + _MIME_OVERHEAD
+        if size < EMAIL_MAX_BYTES:
+            return html
+    log.warning("the message of %s %s stays over %d bytes with its smallest body", report.province_id, report.day,
+                EMAIL_MAX_BYTES)
+    return html
 EMAIL_ESCALATED_LIMIT = 10  # the Fardap digest's escalated findings listed (31 province rows come first)
 
 
@@ -131,9 +157,8 @@ def fan_out(findings: pd.DataFrame) -> pd.DataFrame:
 
 def _officer_message(report: ProvinceReport, to: tuple[str | None, str], settings: Settings) -> OutgoingMessage:
     day = report.day
-    html = for_email(render_province_report(report, compact_limit=EMAIL_COMPACT_LIMIT,
-                                             rate_sellers_limit=EMAIL_RATE_SELLERS_LIMIT))
     xlsx = findings_workbook(report.findings, day, report.province_name_fa)
+    html = fitted_body(report, len(xlsx))
     province = to_persian_digits(report.province_name_fa)
     text = plain_text(
         t("email.text.officer", province=province, date=jalali_date(day)),
@@ -200,11 +225,9 @@ def _rahyari_message(settings: Settings, day: date, key: str, listed: list, name
         resolved_count=int((resolved_copies["recipient_key"] == key).sum()),
     )
     team = to_persian_digits(name or key)
-    html = for_email(render_province_report(team_report, heading=t("report.rahyari_title"),
-                                            recipient_line=t("report.to_rahyari", team=team),
-                                            compact_limit=EMAIL_COMPACT_LIMIT,
-                                            rate_sellers_limit=EMAIL_RATE_SELLERS_LIMIT))
     xlsx = findings_workbook(items, day, report.province_name_fa)
+    html = fitted_body(team_report, len(xlsx), heading=t("report.rahyari_title"),
+                       recipient_line=t("report.to_rahyari", team=team))
     text = plain_text(
         t("email.text.rahyari", team=team, date=jalali_date(day)),
         t("email.text.counts", total=format_number(len(items)), new=format_number(team_report.new_count),
