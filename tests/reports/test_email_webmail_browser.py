@@ -31,7 +31,8 @@ ARTIFACTS = REPO / "test-artifacts"
 LIMIT = 100_000
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--no-first-run"]
-BUSY_DAY_FINDINGS = 120  # one province's findings on a busy day (as many in detail and listed as fit 100 KB, all in the XLSX)
+# one province's findings on a busy day (as many in detail and listed as fit 100 KB; all in the XLSX)
+BUSY_DAY_FINDINGS = 120
 
 _STYLE = re.compile(r"<style[^>]*>.*?</style>", re.S | re.I)
 _LINK = re.compile(r"<link\b[^>]*>", re.I)
