@@ -209,7 +209,7 @@ FUZZ = dict(deadline=None, derandomize=True, suppress_health_check=[HealthCheck.
                                                                       HealthCheck.too_slow])
 
 
-@settings(max_examples=10, **FUZZ)
+@settings(max_examples=5, **FUZZ)
 @given(drawn=hostile_rows())
 def test_hostile_rows_are_each_staged_or_quarantined(world, tmp_path, drawn):
     settings = _extract_hostile(world, tmp_path, drawn)
