@@ -26,6 +26,8 @@ COVERED = {
     "checked_days", "visible_provinces", "taxon_names", "province_figures", "findings", "finding",
     "verdict_history", "seller_scorecards", "seller_trend", "finding_evidence", "give_verdicts", "last_batch",
     "undo_batch", "scope",
+    # by role, in tests/dashboard/test_rates_and_rule_breaks.py::test_rates_and_rule_breaks_follow_the_viewers_scope
+    "rates", "rule_breaks",
 }
 
 

@@ -77,14 +77,28 @@ def test_rerunning_a_day_gives_identical_state(week):
     before = findings_snapshot(week)
     observations = table_snapshot(week, findings_tables.finding_observation)
     quarantine = table_snapshot(week, ingest_tables.quarantine)
-    # re-run the last day as it is, then the first day after the later ones have run
+    # re-run the last day as it is: everything identical
     simulate_and_run(week, DAYS[-1])
-    from pipelines.orchestration.daily_steps import run_day
-
-    run_day(week, DAYS[0])
     pd.testing.assert_frame_equal(findings_snapshot(week), before)
     pd.testing.assert_frame_equal(table_snapshot(week, findings_tables.finding_observation), observations)
     pd.testing.assert_frame_equal(table_snapshot(week, ingest_tables.quarantine), quarantine)
+    # then the first day after the later ones have run: the same findings and observations, except the evidence of
+    # the scorecards, which warm up from the cohorts as known now (records that arrived late on later days count;
+    # scorecards are not kept as of each day: docs/state.md)
+    from pipelines.orchestration.daily_steps import run_day
+
+    run_day(week, DAYS[0])
+    pd.testing.assert_frame_equal(_without_scorecard_evidence(findings_snapshot(week)),
+                                  _without_scorecard_evidence(before))
+    pd.testing.assert_frame_equal(
+        _without_scorecard_evidence(table_snapshot(week, findings_tables.finding_observation)),
+        _without_scorecard_evidence(observations))
+    pd.testing.assert_frame_equal(table_snapshot(week, ingest_tables.quarantine), quarantine)
+
+
+def _without_scorecard_evidence(frame: pd.DataFrame) -> pd.DataFrame:
+    scorecard = frame["rule"].astype(str).str.startswith("scorecard_")
+    return frame.assign(evidence=frame["evidence"].where(~scorecard, None))
 
 
 def test_ongoing_state_findings_are_one_episode_not_one_a_day(week):
