@@ -4,8 +4,8 @@ Redis as the broker.
 
 One simulated day is triggered; the worker first seen running a mapped report partition is killed (SIGKILL, its
 whole process group). The day must still complete, the killed partition retried on the other worker, the mapped
-price partitions must have run on both workers, and the findings must equal those of `rasad run` of the same day on a store
-of its own.
+price partitions must have run on both workers, and the findings must equal those of `rasad run` of the same day
+on a store of its own.
 """
 
 from __future__ import annotations
