@@ -65,6 +65,9 @@ export AIRFLOW__LOGGING__BASE_LOG_FOLDER="$DIR/airflow/logs"
 export AIRFLOW_CONN_RASAD_STORE="postgresql://$PG_HOSTPART/$STORE_DB"
 export RASAD_STORE_URL="postgresql+psycopg://$PG_HOSTPART/$STORE_DB"
 export RASAD_VAR_DIR="${RASAD_VAR_DIR:-$ROOT/var}"
+# the source: an ombazar_source connection where one is defined, else the simulated source file, said explicitly
+# (a missing connection never falls back silently)
+export RASAD_SOURCE_URL="${RASAD_SOURCE_URL:-sqlite:///$RASAD_VAR_DIR/sim/ombazar.db}"
 export GX_ANALYTICS_ENABLED=False
 export PYTHONPATH="$ROOT\${PYTHONPATH:+:\$PYTHONPATH}"
 EOF
