@@ -49,7 +49,8 @@ def _copy_store(var_dir: Path, target: Path) -> Path:
 def _rasad(*args: str, env: dict[str, str] | None = None, wrap: list[str] | None = None
            ) -> subprocess.CompletedProcess:
     base = {k: v for k, v in os.environ.items() if not k.startswith("RASAD_")}
-    base.update({"PYTHONPATH": str(REPO), "GX_ANALYTICS_ENABLED": "False", **(env or {})})
+    # progress of long commands is logged on stderr without a terminal: off here, the error line is what is judged
+    base.update({"PYTHONPATH": str(REPO), "GX_ANALYTICS_ENABLED": "False", "RASAD_PROGRESS": "off", **(env or {})})
     command = [*(wrap or []), sys.executable, "-m", "pipelines.cli", *args]
     return subprocess.run(command, env=base, capture_output=True, text=True, timeout=120, cwd=REPO)
 
